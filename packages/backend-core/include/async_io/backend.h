@@ -1,0 +1,106 @@
+/* The contract every async-io backend implements.
+ *
+ * One mechanism per file (src/epoll.c, src/kqueue.c, src/port.c, src/poll.c),
+ * each defining exactly these functions; the build links one of them with the
+ * shared N-API glue (addon.h). No vtable.
+ *
+ * Conventions (libuv's): functions return 0 (or a count) on success and a
+ * negative errno on failure. Argument checking, the reserved key and EINTR
+ * retry against a deadline live once in the glue; a backend only makes
+ * syscalls and keeps whatever registration table its kernel needs.
+ *
+ * Thread safety: one thread may block in aio_poller_wait() while others call
+ * add/modify/delete/notify on the same poller. Those calls must take effect
+ * promptly (a blocked wait sees them without waiting for its timeout) and
+ * notify must never be lost. Two concurrent waits on one poller need not be
+ * supported. destroy is called once, after every other call has returned.
+ */
+#ifndef ASYNC_IO_BACKEND_H_
+#define ASYNC_IO_BACKEND_H_
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Readiness bits, used both for interest and for delivered events. */
+#define AIO_READABLE 0x01u
+#define AIO_WRITABLE 0x02u
+#define AIO_PRIORITY 0x04u
+#define AIO_HANGUP 0x08u /* delivered only: peer closed */
+#define AIO_ERROR 0x10u  /* delivered only: error condition on the fd */
+
+typedef enum {
+  AIO_MODE_ONESHOT = 0,      /* fires once, then disarmed until modify() */
+  AIO_MODE_LEVEL = 1,        /* fires on every wait while ready */
+  AIO_MODE_EDGE = 2,         /* fires once per readiness edge */
+  AIO_MODE_EDGE_ONESHOT = 3, /* edge, then disarmed until modify() */
+} aio_mode_t;
+
+/* Capability bits (aio_backend_caps). */
+#define AIO_CAP_LEVEL 0x1u
+#define AIO_CAP_EDGE 0x2u
+#define AIO_CAP_PRIORITY 0x4u
+
+/* Keys are 0 .. 2^32-2; this one is reserved for the backend's wake-up. */
+#define AIO_NOTIFY_KEY UINT32_MAX
+
+/* One delivered event; the glue copies these into the JS batch buffer. */
+typedef struct {
+  uint32_t key;
+  uint32_t flags; /* AIO_READABLE | AIO_WRITABLE | ... */
+} aio_event_t;
+
+/* Which call failed, so the glue can name the syscall in its error. */
+typedef enum {
+  AIO_OP_CREATE = 0,
+  AIO_OP_ADD,
+  AIO_OP_MODIFY,
+  AIO_OP_DELETE,
+  AIO_OP_WAIT,
+  AIO_OP_NOTIFY,
+} aio_op_t;
+
+typedef struct aio_poller_s aio_poller_t;
+
+/* "epoll", "kqueue", "event-ports" or "poll". */
+const char* aio_backend_name(void);
+/* AIO_CAP_* bits this build really supports on this OS. */
+unsigned aio_backend_caps(void);
+/* The syscall an error from `op` is reported against ("epoll_ctl", ...). */
+const char* aio_backend_syscall(aio_op_t op);
+
+/* Creates a poller; every kernel object it opens is close-on-exec. */
+int aio_poller_create(aio_poller_t** out);
+/* Closes everything the poller owns and frees it. */
+void aio_poller_destroy(aio_poller_t* p);
+/* The kernel poller's fd (epoll/kqueue/port), or -1 when there is none. */
+int aio_poller_fd(const aio_poller_t* p);
+
+/* -EEXIST if fd is registered; -ENOTSUP for a mode or interest this backend
+ * lacks (see caps). */
+int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
+                   aio_mode_t mode);
+/* Replaces key/interest/mode and re-arms a oneshot registration; -ENOENT if
+ * fd is not registered. */
+int aio_poller_modify(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
+                      aio_mode_t mode);
+/* -ENOENT if fd is not registered. After it returns no wait reports fd. */
+int aio_poller_delete(aio_poller_t* p, int fd);
+
+/* Waits up to timeout_ns (-1: no limit, 0: do not block) and stores at most
+ * `capacity` events. Returns the count (0 on timeout or on a notify, which is
+ * consumed and never reported) or a negative errno. May return -EINTR: the
+ * glue retries with what is left of the same deadline. */
+int aio_poller_wait(aio_poller_t* p, aio_event_t* events, int capacity,
+                    int64_t timeout_ns);
+/* Wakes a blocked (or the next) wait. Coalesced: many notifies before a wait
+ * wake it once. Safe from any thread. */
+int aio_poller_notify(aio_poller_t* p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ASYNC_IO_BACKEND_H_ */

@@ -1,0 +1,49 @@
+import type { NativeAddon } from './native.js';
+import { invalidArgType } from './errors.js';
+import { validateFd } from './validate.js';
+
+/** The fd helpers every backend addon carries. Would-block is `null`, never a throw. */
+export interface FdHelpers {
+  /** A non-blocking, close-on-exec pipe. @example const [r, w] = pipe(); */
+  pipe(): [read: number, write: number];
+  /** A non-blocking, close-on-exec AF_UNIX stream pair. */
+  socketpair(): [number, number];
+  /** Reads into `buf`: bytes read, 0 at EOF, `null` if it would block. */
+  read(fd: number, buf: ArrayBufferView): number | null;
+  /** Writes `buf`: bytes written, `null` if it would block. */
+  write(fd: number, buf: ArrayBufferView): number | null;
+  /** Closes an fd. */
+  close(fd: number): void;
+  /** Sets O_NONBLOCK. */
+  setNonblocking(fd: number): void;
+}
+
+function checkBuffer(buf: unknown): asserts buf is ArrayBufferView {
+  if (!ArrayBuffer.isView(buf)) throw invalidArgType('buffer', 'an instance of Buffer, TypedArray, or DataView', buf);
+}
+
+/** Wraps an addon's fd helpers with Node-style argument checks. */
+export function defineFdHelpers(addon: NativeAddon): FdHelpers {
+  return {
+    pipe: () => addon.pipe(),
+    socketpair: () => addon.socketpair(),
+    read(fd, buf) {
+      validateFd(fd);
+      checkBuffer(buf);
+      return addon.read(fd, buf);
+    },
+    write(fd, buf) {
+      validateFd(fd);
+      checkBuffer(buf);
+      return addon.write(fd, buf);
+    },
+    close(fd) {
+      validateFd(fd);
+      addon.closeFd(fd);
+    },
+    setNonblocking(fd) {
+      validateFd(fd);
+      addon.setNonblocking(fd);
+    },
+  };
+}

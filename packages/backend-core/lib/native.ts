@@ -1,0 +1,31 @@
+/** What a backend addon exports (see include/async_io/addon.h). */
+import type { BackendName } from './table.js';
+
+/** Opaque native handle to one reference on a poller. */
+export type NativeHandle = { readonly __brand: 'async-io.poller' };
+
+export interface NativeAddon {
+  readonly name: BackendName;
+  /** AIO_CAP_* bits */
+  readonly caps: number;
+  create(): NativeHandle;
+  fromShared(id: number): NativeHandle;
+  shareId(h: NativeHandle): number;
+  close(h: NativeHandle): void;
+  fd(h: NativeHandle): number;
+  add(h: NativeHandle, fd: number, key: number, interest: number, mode: number): void;
+  modify(h: NativeHandle, fd: number, key: number, interest: number, mode: number): void;
+  delete(h: NativeHandle, fd: number): void;
+  wait(h: NativeHandle, batch: Uint32Array, timeoutMs: number): number;
+  notify(h: NativeHandle): void;
+  pipe(): [number, number];
+  socketpair(): [number, number];
+  read(fd: number, buf: ArrayBufferView): number | null;
+  write(fd: number, buf: ArrayBufferView): number | null;
+  closeFd(fd: number): void;
+  setNonblocking(fd: number): void;
+}
+
+export const CAP_LEVEL = 0x1;
+export const CAP_EDGE = 0x2;
+export const CAP_PRIORITY = 0x4;

@@ -1,0 +1,1 @@
+#include "async_io/addon.h"

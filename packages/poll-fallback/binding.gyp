@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "async_io_poll",
+      "include_dirs": ["<!(node -p \"require('@async-io/backend-core/gyp').include\")"],
+      "sources": ["src/binding.c", "src/poll.c"],
+      "cflags_c": ["-std=gnu11", "-fvisibility=hidden"]
+    }
+  ]
+}
