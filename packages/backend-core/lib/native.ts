@@ -24,6 +24,8 @@ export interface NativeAddon {
   write(fd: number, buf: ArrayBufferView): number | null;
   closeFd(fd: number): void;
   setNonblocking(fd: number): void;
+  /** AIO_* bits the fd is ready for right now (poll with 0 ms). */
+  fdReadiness(fd: number): number;
 }
 
 export const CAP_LEVEL = 0x1;

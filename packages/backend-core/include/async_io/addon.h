@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -233,17 +234,13 @@ static aio_poller_t* aio__poller_arg(aio_args_t* a, aio_handle_t** out) {
 
 /* ---- Poller functions ------------------------------------------------------ */
 
-static napi_value aio_js_create(napi_env env, napi_callback_info info) {
-  aio_poller_t* p = NULL;
-  aio_shared_t* s;
-  int err;
-  (void)info;
-  err = aio_poller_create(&p);
-  if (err < 0) return aio_throw_errno(env, err, aio_backend_syscall(AIO_OP_CREATE));
-  s = (aio_shared_t*)calloc(1, sizeof(*s));
+/* A new registry entry owning `p`, with one reference; NULL if out of memory
+ * (then `p` is destroyed). */
+static aio_shared_t* aio__share_new(aio_poller_t* p) {
+  aio_shared_t* s = (aio_shared_t*)calloc(1, sizeof(*s));
   if (s == NULL) {
     aio_poller_destroy(p);
-    return aio_throw_errno(env, -ENOMEM, "malloc");
+    return NULL;
   }
   s->poller = p;
   s->refs = 1;
@@ -252,6 +249,18 @@ static napi_value aio_js_create(napi_env env, napi_callback_info info) {
   s->next = aio__registry;
   aio__registry = s;
   pthread_mutex_unlock(&aio__registry_lock);
+  return s;
+}
+
+static napi_value aio_js_create(napi_env env, napi_callback_info info) {
+  aio_poller_t* p = NULL;
+  aio_shared_t* s;
+  int err;
+  (void)info;
+  err = aio_poller_create(&p);
+  if (err < 0) return aio_throw_errno(env, err, aio_backend_syscall(AIO_OP_CREATE));
+  s = aio__share_new(p);
+  if (s == NULL) return aio_throw_errno(env, -ENOMEM, "malloc");
   return aio__wrap(env, s);
 }
 
@@ -571,13 +580,35 @@ static napi_value aio_js_set_nonblocking(napi_env env,
   return aio__undefined(env);
 }
 
+/* fdReadiness(fd) -> AIO_* bits the fd is ready for right now (poll, 0 ms).
+ * Lets an edge-tracked handle confirm a cached readiness cheaply. */
+static napi_value aio_js_fd_readiness(napi_env env, napi_callback_info info) {
+  aio_args_t a;
+  int64_t fd;
+  struct pollfd pfd;
+  int n;
+  unsigned bits = 0;
+  if (!aio__args(env, info, &a)) return NULL;
+  if (!aio__int_arg(&a, 0, "fd", 0, INT_MAX, &fd)) return NULL;
+  pfd.fd = (int)fd;
+  pfd.events = POLLIN | POLLOUT | POLLPRI;
+  pfd.revents = 0;
+  do {
+    n = poll(&pfd, 1, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return aio_throw_errno(env, -errno, "poll");
+  if (pfd.revents & POLLNVAL) return aio_throw_errno(env, -EBADF, "poll");
+  if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) bits |= AIO_READABLE;
+  if (pfd.revents & (POLLOUT | POLLHUP | POLLERR)) bits |= AIO_WRITABLE;
+  if (pfd.revents & POLLPRI) bits |= AIO_PRIORITY;
+  if (pfd.revents & POLLHUP) bits |= AIO_HANGUP;
+  if (pfd.revents & POLLERR) bits |= AIO_ERROR;
+  return aio__int(env, bits);
+}
+
 /* ---- module ------------------------------------------------------------------ */
 
-#ifdef ASYNC_IO_REACTOR_H_
-#define AIO__REACTOR_PROPS AIO_REACTOR_PROPERTIES
-#else
-#define AIO__REACTOR_PROPS
-#endif
+#include "reactor.h"
 
 #define AIO_FN(name, fn) \
   { name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL }
@@ -601,7 +632,8 @@ static napi_value aio_addon_init(napi_env env, napi_value exports) {
       AIO_FN("write", aio_js_write),
       AIO_FN("closeFd", aio_js_close_fd),
       AIO_FN("setNonblocking", aio_js_set_nonblocking),
-      AIO__REACTOR_PROPS};
+      AIO_FN("fdReadiness", aio_js_fd_readiness),
+      AIO_REACTOR_PROPERTIES};
   AIO_NAPI(env, napi_create_string_utf8(env, aio_backend_name(),
                                         NAPI_AUTO_LENGTH, &name));
   AIO_NAPI(env, napi_create_uint32(env, aio_backend_caps(), &caps));

@@ -1,0 +1,28 @@
+/**
+ * @async-io/reactor — wait on any file descriptor from Node.js.
+ *
+ * @example
+ * import { Async, pipe, read, write, reactorFd } from '@async-io/reactor';
+ * const [r, w] = pipe();
+ * const reader = new Async(r, { ownsFd: true });
+ * write(w, Buffer.from('hi'));
+ * const n = await reader.readWith(() => read(r, Buffer.alloc(16)));
+ */
+import type { FdHelpers } from '@async-io/backend-core';
+import { backendModule } from './reactor.js';
+
+export { Reactor, reactorFd, backendInfo, configure, type BackendInfo } from './reactor.js';
+export { Async, AbortError, type WaitOptions } from './async.js';
+export { selectBackend, type Selection, type Attempt } from './select.js';
+export { Events, BACKENDS, type BackendName, type Interest, type PollEvent, type PollMode } from '@async-io/backend-core';
+
+/** A non-blocking, close-on-exec pipe: `[readFd, writeFd]`. */
+export const pipe: FdHelpers['pipe'] = () => backendModule().pipe();
+/** A non-blocking, close-on-exec AF_UNIX stream socket pair. */
+export const socketpair: FdHelpers['socketpair'] = () => backendModule().socketpair();
+/** Reads into `buf`: bytes read, 0 at EOF, `null` when it would block. */
+export const read: FdHelpers['read'] = (fd, buf) => backendModule().read(fd, buf);
+/** Writes `buf`: bytes written, `null` when it would block. */
+export const write: FdHelpers['write'] = (fd, buf) => backendModule().write(fd, buf);
+/** Closes an fd. */
+export const close: FdHelpers['close'] = (fd) => backendModule().close(fd);
