@@ -106,6 +106,7 @@ export class Async implements Disposable {
       reactor.detach(this.#key);
       throw error;
     }
+    if (this.#ownsFd) reactor.own(fd, true);
   }
 
   /** Resolves when the fd is readable (or at EOF/error). */
@@ -192,7 +193,10 @@ export class Async implements Disposable {
       if (code !== 'EBADF' && code !== 'ENOENT' && code !== 'ERR_POLLER_CLOSED') throw error;
     } finally {
       this.#rejectAll(codedError('ERR_ASYNC_CLOSED', 'The Async handle was closed'));
-      if (this.#ownsFd) backendModule().close(this.fd);
+      if (this.#ownsFd) {
+        this.#reactor.own(this.fd, false);
+        backendModule().close(this.fd);
+      }
     }
   }
 

@@ -155,6 +155,11 @@ export class Reactor {
     if (this.#refs++ === 0) (this.#native as unknown as ReactorNative).reactorRef(this.#handle, true);
   }
 
+  /** @internal an fd closed by Worker/env teardown unless disowned first */
+  own(fd: number, owned: boolean): void {
+    (this.#native as unknown as ReactorNative).reactorOwn(this.#handle, fd, owned);
+  }
+
   /** @internal */
   release(): void {
     if (--this.#refs === 0) (this.#native as unknown as ReactorNative).reactorRef(this.#handle, false);
@@ -186,6 +191,7 @@ interface ReactorNative {
   reactorPoller(handle: unknown): unknown;
   reactorDispatch(handle: unknown): number;
   reactorRef(handle: unknown, on: boolean): void;
+  reactorOwn(handle: unknown, fd: number, owned: boolean): void;
 }
 
 /**

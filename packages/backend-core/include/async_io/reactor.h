@@ -56,6 +56,10 @@ typedef struct aio_reactor_s {
   int stop;
   int pending; /* events the helper has ready for the loop thread (-errno) */
   aio_event_t* tbatch;
+  /* fds owned by Async handles (ownsFd): closed at teardown so that a
+   * terminated Worker leaks none of them */
+  int* owned;
+  int nowned, owned_cap;
 } aio_reactor_t;
 
 static void aio__reactor_unref_state(aio_reactor_t* r) {
@@ -67,6 +71,7 @@ static void aio__reactor_unref_state(aio_reactor_t* r) {
   pthread_mutex_destroy(&r->lock);
   pthread_cond_destroy(&r->cond);
   free(r->tbatch);
+  free(r->owned);
   free(r);
 }
 
@@ -188,6 +193,7 @@ static void aio__reactor_teardown(napi_async_cleanup_hook_handle handle,
   aio_reactor_t* r = (aio_reactor_t*)arg;
   r->cleanup = handle;
   r->closing = 1;
+  while (r->nowned > 0) close(r->owned[--r->nowned]);
   if (r->thread_started) {
     pthread_mutex_lock(&r->lock);
     r->stop = 1;
@@ -356,6 +362,39 @@ static napi_value aio_js_reactor_ref(napi_env env, napi_callback_info info) {
   return aio__undefined(env);
 }
 
+/* reactorOwn(handle, fd, bool): track (or forget) an fd to close at
+ * teardown. The JS handle closes it itself on close(). */
+static napi_value aio_js_reactor_own(napi_env env, napi_callback_info info) {
+  aio_args_t a;
+  aio_reactor_t* r;
+  int64_t fd;
+  bool own = false;
+  int i;
+  if (!aio__args(env, info, &a) || (r = aio__reactor_arg(&a)) == NULL)
+    return NULL;
+  if (!aio__int_arg(&a, 1, "fd", 0, INT_MAX, &fd)) return NULL;
+  if (a.argc < 3 || napi_get_value_bool(env, a.argv[2], &own) != napi_ok)
+    return aio_throw_type(env, "own");
+  if (own) {
+    if (r->nowned == r->owned_cap) {
+      int cap = r->owned_cap ? r->owned_cap * 2 : 16;
+      int* grown = (int*)realloc(r->owned, (size_t)cap * sizeof(int));
+      if (grown == NULL) return aio_throw_errno(env, -ENOMEM, "realloc");
+      r->owned = grown;
+      r->owned_cap = cap;
+    }
+    r->owned[r->nowned++] = (int)fd;
+  } else {
+    for (i = r->nowned - 1; i >= 0; i--) {
+      if (r->owned[i] == (int)fd) {
+        r->owned[i] = r->owned[--r->nowned];
+        break;
+      }
+    }
+  }
+  return aio__undefined(env);
+}
+
 /* reactorDriver(handle) -> 0 nested, 1 thread, 2 external */
 static napi_value aio_js_reactor_driver(napi_env env, napi_callback_info info) {
   aio_args_t a;
@@ -370,6 +409,7 @@ static napi_value aio_js_reactor_driver(napi_env env, napi_callback_info info) {
   AIO_FN("reactorPoller", aio_js_reactor_poller),         \
   AIO_FN("reactorDispatch", aio_js_reactor_dispatch),     \
   AIO_FN("reactorRef", aio_js_reactor_ref),               \
-  AIO_FN("reactorDriver", aio_js_reactor_driver),
+  AIO_FN("reactorDriver", aio_js_reactor_driver),          \
+  AIO_FN("reactorOwn", aio_js_reactor_own),
 
 #endif /* ASYNC_IO_REACTOR_H_ */

@@ -1,0 +1,243 @@
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AbortError, Async, backendInfo, close, Events, pipe, read, Reactor, reactorFd, socketpair, write } from '../lib/index.js';
+import { EXPECTED_BACKEND } from './helpers.js';
+
+const handles: Async[] = [];
+const fds: number[] = [];
+
+function track<T extends Async>(a: T): T {
+  handles.push(a);
+  return a;
+}
+function tpipe(): [number, number] {
+  const p = pipe();
+  fds.push(...p);
+  return p;
+}
+function tick(ms = 20): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+/** Resolves to 'pending' unless `p` settles within `ms`. */
+function stateAfter(p: Promise<unknown>, ms = 50): Promise<string> {
+  return Promise.race([
+    p.then(
+      () => 'resolved',
+      (e: NodeJS.ErrnoException) => `rejected:${e.code}`,
+    ),
+    tick(ms).then(() => 'pending'),
+  ]);
+}
+
+afterEach(() => {
+  for (const a of handles.splice(0)) a.close();
+  for (const fd of fds.splice(0)) {
+    try {
+      close(fd);
+    } catch {}
+  }
+});
+
+describe(`Async on ${EXPECTED_BACKEND}`, () => {
+  it('uses the expected backend and driver', () => {
+    const info = backendInfo();
+    expect(info.name).toBe(EXPECTED_BACKEND);
+    expect(info.driver).toBe(EXPECTED_BACKEND === 'poll' ? 'thread' : 'nested');
+    expect(info.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(info.file).toMatch(/\.node$/);
+    expect(typeof info.prebuilt).toBe('boolean');
+    expect(info.capabilities.level).toBe(true);
+  });
+
+  it('readable() resolves when data arrives, and not before', async () => {
+    const [r, w] = tpipe();
+    const a = track(new Async(r));
+    const waiting = a.readable();
+    expect(await stateAfter(waiting)).toBe('pending');
+    write(w, Buffer.from('x'));
+    expect(await stateAfter(waiting, 5000)).toBe('resolved');
+  });
+
+  it('readWith retries the op until data arrives and returns its result', async () => {
+    const [r, w] = tpipe();
+    const a = track(new Async(r));
+    const buf = Buffer.alloc(64);
+    setTimeout(() => write(w, Buffer.from('hello')), 30);
+    const n = await a.readWith(() => read(r, buf));
+    expect(n).toBe(5);
+    expect(buf.subarray(0, 5).toString()).toBe('hello');
+  });
+
+  it('readWith also retries an op that throws EAGAIN, and passes other errors through', async () => {
+    const [r, w] = tpipe();
+    const a = track(new Async(r));
+    let calls = 0;
+    setTimeout(() => write(w, Buffer.from('z')), 30);
+    const got = await a.readWith(() => {
+      calls++;
+      const n = read(r, Buffer.alloc(1));
+      if (n === null) throw Object.assign(new Error('would block'), { code: 'EAGAIN' });
+      return n;
+    });
+    expect(got).toBe(1);
+    expect(calls).toBeGreaterThanOrEqual(2);
+    const boom = Object.assign(new Error('boom'), { code: 'EIO' });
+    await expect(
+      a.readWith(() => {
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+  });
+
+  it('writeWith waits for room in a full pipe', async () => {
+    const [r, w] = tpipe();
+    const a = track(new Async(w));
+    const chunk = Buffer.alloc(65536, 1);
+    while (write(w, chunk) !== null) {}
+    const pending = a.writeWith(() => write(w, Buffer.from('after')));
+    expect(await stateAfter(pending)).toBe('pending');
+    const sink = Buffer.alloc(1 << 20);
+    while (read(r, sink) !== null) {}
+    expect(await pending).toBe(5);
+  });
+
+  it('writable() resolves at once on a fresh socket', async () => {
+    const [a0, b0] = socketpair();
+    fds.push(a0, b0);
+    const a = track(new Async(a0));
+    expect(await stateAfter(a.writable(), 5000)).toBe('resolved');
+  });
+
+  it('wakes every one of many concurrent waiters', async () => {
+    const [r, w] = tpipe();
+    const a = track(new Async(r));
+    const waits = Array.from({ length: 25 }, () => a.readable());
+    await tick();
+    write(w, Buffer.from('x'));
+    await expect(Promise.all(waits)).resolves.toHaveLength(25);
+  });
+
+  it('reports EOF to a reader when the writer closes', async () => {
+    const [r, w] = pipe();
+    fds.push(r);
+    const a = track(new Async(r));
+    setTimeout(() => close(w), 20);
+    expect(await a.readWith(() => read(r, Buffer.alloc(8)))).toBe(0);
+  });
+
+  it('rejects with AbortError (code ABORT_ERR) when the signal aborts, and for an already aborted signal', async () => {
+    const [r] = tpipe();
+    const a = track(new Async(r));
+    const ac = new AbortController();
+    const waiting = a.readable({ signal: ac.signal });
+    ac.abort();
+    await expect(waiting).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
+    await expect(a.readable({ signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortError);
+    await expect(a.readWith(() => null, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORT_ERR' });
+    // The aborted waiter is gone; a new one still works.
+    const ok = a.readable();
+    const [, w] = [r, fds[1]!];
+    write(w, Buffer.from('x'));
+    await expect(ok).resolves.toBeUndefined();
+  });
+
+  it('close() rejects pending waits with ERR_ASYNC_CLOSED and closes an owned fd', async () => {
+    const [r, w] = pipe();
+    fds.push(w);
+    const a = new Async(r, { ownsFd: true });
+    const waiting = a.readable();
+    a.close();
+    await expect(waiting).rejects.toMatchObject({ code: 'ERR_ASYNC_CLOSED' });
+    await expect(a.readable()).rejects.toMatchObject({ code: 'ERR_ASYNC_CLOSED' });
+    a.close(); // idempotent
+    expect(() => read(r, Buffer.alloc(1))).toThrow(expect.objectContaining({ code: 'EBADF' }));
+  });
+
+  it('Symbol.dispose closes; a non-owning handle leaves the fd open', () => {
+    const [r] = tpipe();
+    {
+      using a = new Async(r);
+      expect(a.closed).toBe(false);
+    }
+    expect(read(r, Buffer.alloc(1))).toBeNull(); // still open, would block
+  });
+
+  it('never delivers an old registration\'s event to a reused fd number', async () => {
+    const [r1, w1] = pipe();
+    const a1 = new Async(r1, { ownsFd: true });
+    const old = a1.readable();
+    write(w1, Buffer.from('stale'));
+    a1.close(); // closes r1, before the event is dispatched
+    close(w1);
+    await expect(old).rejects.toMatchObject({ code: 'ERR_ASYNC_CLOSED' });
+    const [r2, w2] = tpipe();
+    expect(r2).toBe(r1); // the number is reused
+    const a2 = track(new Async(r2));
+    expect(await stateAfter(a2.readable(), 100)).toBe('pending');
+    write(w2, Buffer.from('fresh'));
+    const buf = Buffer.alloc(16);
+    const n = await a2.readWith(() => read(r2, buf));
+    expect(buf.subarray(0, n).toString()).toBe('fresh');
+  });
+
+  it('refuses a second handle on the same fd with EEXIST', () => {
+    const [r] = tpipe();
+    track(new Async(r));
+    expect(() => new Async(r)).toThrow(expect.objectContaining({ code: 'EEXIST' }));
+  });
+
+  it('throws coded errors for bad arguments', async () => {
+    const [r] = tpipe();
+    const type = expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(() => new Async('3' as unknown as number)).toThrow(type);
+    expect(() => new Async(-1)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => new Async(r, { ownsFd: 'yes' as unknown as boolean })).toThrow(type);
+    expect(() => new Async(999_999)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+    const a = track(new Async(r));
+    await expect(a.readWith(42 as unknown as () => number)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    await expect(a.readable({ signal: 'x' as unknown as AbortSignal })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(() => read(r, 'x' as unknown as Buffer)).toThrow(type);
+  });
+
+  it('ref()/unref()/hasRef() toggle and chain', () => {
+    const [r] = tpipe();
+    const a = track(new Async(r));
+    expect(a.hasRef()).toBe(true);
+    expect(a.unref()).toBe(a);
+    expect(a.hasRef()).toBe(false);
+    expect(a.ref().hasRef()).toBe(true);
+  });
+});
+
+describe(`reactorFd on ${EXPECTED_BACKEND}`, () => {
+  it('is the same for the life of the reactor, close-on-exec, or null on poll', () => {
+    const fd = reactorFd();
+    expect(reactorFd()).toBe(fd);
+    expect(Reactor.get()).toBe(Reactor.get());
+    if (EXPECTED_BACKEND === 'poll') return expect(fd).toBeNull();
+    expect(typeof fd).toBe('number');
+    const flags = /flags:\s+(\d+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!;
+    expect(parseInt(flags, 8) & 0o2000000).not.toBe(0);
+  });
+
+  it('turns readable when a registered pipe becomes readable, and not before', async () => {
+    const fd = reactorFd();
+    if (fd === null) return expect(EXPECTED_BACKEND).toBe('poll');
+    // An independent poller of the same backend watches the reactor's fd.
+    const watcher = new (Reactor.get().poller.constructor as new () => import('@async-io/backend-core').Poller)();
+    try {
+      watcher.add(fd, 1, { readable: true }, 'level');
+      const [r, w] = tpipe();
+      const a = track(new Async(r));
+      const waiting = a.readable();
+      const events = new Events();
+      expect(watcher.wait(events, 0)).toBe(0);
+      write(w, Buffer.from('x'));
+      expect(watcher.wait(events, 1000)).toBe(1); // the reactor has something to dispatch
+      await waiting;
+      expect(watcher.wait(events, 0)).toBe(0); // dispatched: quiet again
+    } finally {
+      watcher.close();
+    }
+  });
+});

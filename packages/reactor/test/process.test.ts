@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { EXPECTED_BACKEND, runFixture } from './helpers.js';
+
+describe(`process liveness on ${EXPECTED_BACKEND}`, () => {
+  it('a ref\'d handle with a pending wait keeps the process alive until it wakes', async () => {
+    const r = await runFixture('liveness.cjs', ['ref']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').filter(Boolean)).toEqual(['woke', 'exit']);
+  });
+
+  it('an unref\'d handle with a pending wait lets the process exit', async () => {
+    const r = await runFixture('liveness.cjs', ['unref']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').filter(Boolean)).toEqual(['exit']);
+  });
+
+  it('an idle reactor never holds the process', async () => {
+    const r = await runFixture('liveness.cjs', ['idle']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').filter(Boolean)).toEqual(['exit']);
+  });
+});
+
+describe(`external driver on ${EXPECTED_BACKEND}`, () => {
+  it('dispatches nothing by itself; reactorFd turns readable; dispatch() wakes the waiter', async () => {
+    if (EXPECTED_BACKEND === 'poll') return expect(EXPECTED_BACKEND).toBe('poll'); // no fd to watch: see the README
+    const r = await runFixture('external.cjs', [], { WATCHER_MODULE: require.resolve('@async-io/linux-epoll') });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({
+      configureAfterStart: 'ERR_ASYNC_IO_ALREADY_STARTED',
+      driver: 'external',
+      wokeWithoutDispatch: false,
+      fdReadable: true,
+      dispatched: 1,
+      wokeAfterDispatch: true,
+      fdQuietAfter: true,
+      secondDispatch: 0,
+    });
+  });
+});
+
+describe(`Workers on ${EXPECTED_BACKEND}`, () => {
+  it('50 Workers with pending waits terminate cleanly while the main thread serves traffic', async () => {
+    const r = await runFixture('workers.cjs', ['50'], {}, 120_000);
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.terminated).toBe(50);
+    expect(out.served).toBeGreaterThan(0);
+    expect(out.fdsAfter).toBeLessThanOrEqual(out.fdsBefore);
+  }, 150_000);
+});
