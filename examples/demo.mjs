@@ -1,101 +1,114 @@
-// The demo: a producer Worker pushes data through 16 pipes and a socketpair
-// while the main thread waits on one epoll/kqueue/ports/poll `Poller`, reads
-// everything that arrives and checks it byte for byte. Run: npm run demo
+// The demo (npm run demo): the facade doing real work.
+//  1. picks the backend for this machine and prints what it chose;
+//  2. moves 8 MB through pipes and socketpairs with Async handles
+//     (writeWith/readWith), checking every byte with sha256;
+//  3. shows the embedding contract: the reactor runs with driver 'external'
+//     and a foreign loop -- here a Worker blocked in its own Poller on
+//     reactorFd() -- tells the main thread when to dispatch().
+// With ASYNC_IO_BACKEND=poll there is no reactor fd: the demo says so and
+// uses the thread driver instead.
 import { createHash } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { Async, backendInfo, configure, pipe, read, Reactor, reactorFd, socketpair } from '@async-io/reactor';
 
 const require = createRequire(import.meta.url);
-const backendName = process.env.ASYNC_IO_BACKEND ?? (process.platform === 'linux' ? 'epoll' : 'poll');
-const pkg = { epoll: '@async-io/linux-epoll', poll: '@async-io/poll-fallback' }[backendName];
-const { Poller, Events, pipe, socketpair, read, close } = require(pkg);
+const embed = process.env.ASYNC_IO_BACKEND !== 'poll';
+if (embed) configure({ driver: 'external' });
 
-const PIPES = 16;
-const CHUNKS = 200;
-const poller = new Poller();
-console.log(`backend: ${poller.backend}   poller fd: ${poller.fd}`);
+const info = backendInfo();
+console.log(`backend   ${info.name} from ${info.package}@${info.version} (${info.reason})`);
+console.log(`binary    ${info.file.replace(process.cwd() + '/', '')} (${info.prebuilt ? 'prebuilt' : 'compiled here'})`);
+console.log(`reactor   fd ${info.fd}, driver ${info.driver}`);
 
-const pipes = Array.from({ length: PIPES }, () => pipe());
-const [sockA, sockB] = socketpair();
-const hashes = pipes.map(() => createHash('sha256'));
-const received = new Array(PIPES + 1).fill(0);
-pipes.forEach(([r], i) => poller.add(r, i, { readable: true }, 'level'));
-poller.add(sockA, PIPES, { readable: true }, 'level');
+// -- the foreign loop ---------------------------------------------------------
+let wakes = 0;
+let worker = null;
+if (embed && reactorFd() !== null) {
+  worker = new Worker(
+    `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { Poller, Events } = require(workerData.backend);
+    const poller = new Poller();
+    const events = new Events(1);
+    poller.add(workerData.fd, 0, { readable: true }, 'oneshot');
+    parentPort.on('message', (m) => {
+      if (m === 'stop') return poller.close(), parentPort.close();
+      poller.modify(workerData.fd, 0, { readable: true }, 'oneshot'); // re-arm after each dispatch
+      wait();
+    });
+    function wait() {
+      // Blocks this thread, never the main one; 100 ms slices so 'stop' is seen.
+      if (poller.wait(events, 100) > 0) parentPort.postMessage('readable');
+      else setImmediate(wait);
+    }
+    wait();
+    `,
+    { eval: true, workerData: { fd: reactorFd(), backend: require.resolve(info.package, { paths: [require.resolve('@async-io/reactor')] }) } },
+  );
+  worker.on('message', () => {
+    wakes++;
+    Reactor.get().dispatch();
+    worker.postMessage('rearm');
+  });
+  worker.unref();
+} else {
+  console.log('embedding: reactorFd() is null on poll, so the reactor drives itself (thread driver)');
+}
 
-// The producer writes pseudo-random chunks into every pipe, then a message on
-// the socketpair, then notifies the poller from its own thread.
+// -- moving data ---------------------------------------------------------------
+// A producer Worker (with its own reactor: one per thread) writes into the
+// write ends; the main thread reads the read ends. Both sides wait with Async.
+const STREAMS = 10;
+const PER_STREAM = 800 * 1024;
+const ends = Array.from({ length: STREAMS }, (_, i) => (i < 8 ? pipe() : socketpair()));
 const producer = new Worker(
   `
-  const { workerData } = require('node:worker_threads');
+  const { workerData, parentPort } = require('node:worker_threads');
   const { createHash, randomFillSync } = require('node:crypto');
-  const backend = require(workerData.pkg);
-  const poller = backend.Poller.fromShared(workerData.shared);
-  const hashes = workerData.fds.map(() => createHash('sha256'));
-  const sleep = new Int32Array(new SharedArrayBuffer(4));
-  for (let c = 0; c < ${CHUNKS}; c++) {
-    workerData.fds.forEach((fd, i) => {
-      const chunk = randomFillSync(Buffer.alloc(1 + ((c * 131 + i * 17) % 4000)));
-      let off = 0;
-      while (off < chunk.length) {
-        const n = backend.write(fd, chunk.subarray(off));
-        if (n === null) Atomics.wait(sleep, 0, 0, 1); else off += n;
-      }
-      hashes[i].update(chunk);
-    });
-  }
-  backend.write(workerData.sock, Buffer.from('done'));
-  poller.notify();
-  poller.close();
-  require('node:worker_threads').parentPort.postMessage(hashes.map((h) => h.digest('hex')));
+  const { Async, write } = require(workerData.reactor);
+  Promise.all(workerData.fds.map(async (fd) => {
+    const writer = new Async(fd, { ownsFd: true });
+    const hash = createHash('sha256');
+    const chunk = Buffer.alloc(16384);
+    for (let off = 0; off < workerData.per; off += chunk.length) {
+      randomFillSync(chunk);
+      hash.update(chunk);
+      let done = 0;
+      while (done < chunk.length) done += await writer.writeWith(() => write(fd, chunk.subarray(done)));
+    }
+    writer.close(); // EOF for the reader
+    return hash.digest('hex');
+  })).then((digests) => parentPort.postMessage(digests));
   `,
-  { eval: true, workerData: { pkg: require.resolve(pkg), shared: poller.share(), fds: pipes.map(([, w]) => w), sock: sockB } },
+  { eval: true, workerData: { reactor: require.resolve('@async-io/reactor'), fds: ends.map(([, w]) => w), per: PER_STREAM } },
 );
-const expected = new Promise((resolve) => producer.once('message', resolve));
+const sentDigests = new Promise((resolve) => producer.once('message', resolve));
 
-const events = new Events(64);
-const buf = Buffer.alloc(65536);
-let waits = 0;
-let eventCount = 0;
-let notified = 0;
-let done = false;
-const started = performance.now();
-while (!done) {
-  const n = poller.wait(events, 5000);
-  waits++;
-  if (n === 0) notified++;
-  for (let i = 0; i < n; i++) {
-    const key = events.keyAt(i);
-    eventCount++;
-    const fd = key === PIPES ? sockA : pipes[key][0];
-    let got;
-    while ((got = read(fd, buf)) !== null && got > 0) {
-      received[key] += got;
-      if (key === PIPES) done = buf.subarray(0, got).toString() === 'done';
-      else hashes[key].update(buf.subarray(0, got));
-    }
+async function consume(fd) {
+  const reader = new Async(fd, { ownsFd: true });
+  const hash = createHash('sha256');
+  const buf = Buffer.alloc(65536);
+  let bytes = 0;
+  for (;;) {
+    const n = await reader.readWith(() => read(fd, buf));
+    if (n === 0) break;
+    hash.update(buf.subarray(0, n));
+    bytes += n;
   }
+  reader.close();
+  return { bytes, digest: hash.digest('hex') };
 }
-// Anything still in flight after "done" arrived:
-while (poller.wait(events, 0) > 0) {
-  for (let i = 0; i < events.length; i++) {
-    const key = events.keyAt(i);
-    if (key === PIPES) continue;
-    let got;
-    while ((got = read(pipes[key][0], buf)) !== null && got > 0) {
-      received[key] += got;
-      hashes[key].update(buf.subarray(0, got));
-    }
-  }
-}
-const ms = performance.now() - started;
-const want = await expected;
-const ok = hashes.every((h, i) => h.digest('hex') === want[i]);
-const bytes = received.slice(0, PIPES).reduce((a, b) => a + b, 0);
 
-console.log(`moved ${(bytes / 1e6).toFixed(2)} MB through ${PIPES} pipes + 1 socketpair in ${ms.toFixed(0)} ms`);
-console.log(`${waits} waits, ${eventCount} readiness events, ${notified} wake-up(s) by notify() from the Worker`);
-console.log(`sha256 of every pipe's stream matches the producer's: ${ok ? 'yes' : 'NO'}`);
-for (const [r, w] of pipes) close(r), close(w);
-close(sockA), close(sockB);
-poller.close();
-process.exit(ok ? 0 : 1);
+const t0 = performance.now();
+const results = await Promise.all(ends.map(([r]) => consume(r)));
+const digests = await sentDigests;
+const ms = performance.now() - t0;
+worker?.postMessage('stop');
+
+const bytes = results.reduce((a, r) => a + r.bytes, 0);
+const ok = results.every((r, i) => r.digest === digests[i]) && bytes === STREAMS * PER_STREAM;
+console.log(`moved     ${(bytes / 1048576).toFixed(1)} MiB through 8 pipes + 2 socketpairs (Worker -> main) in ${ms.toFixed(0)} ms`);
+if (worker) console.log(`embedding ${wakes} wake-ups from the Worker's poller on reactorFd(), each answered by dispatch()`);
+console.log(`checked   sha256 of every stream matches: ${ok ? 'yes' : 'NO'}`);
+process.exitCode = ok ? 0 : 1;
