@@ -11,6 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
+export { describePrebuild } from "./prebuild.js";
 import { backendRow, type BackendModule, Events, type Poller, type PollMode } from '@async-io/backend-core';
 
 export interface ConformanceOptions {

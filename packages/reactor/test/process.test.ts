@@ -50,3 +50,36 @@ describe(`Workers on ${EXPECTED_BACKEND}`, () => {
     expect(out.fdsAfter).toBeLessThanOrEqual(out.fdsBefore);
   }, 150_000);
 });
+
+describe(`nested driver self-check on ${EXPECTED_BACKEND}`, () => {
+  it('switches to the thread driver after repeated empty wakes, logs it, and keeps delivering', async () => {
+    if (EXPECTED_BACKEND === 'poll') return expect(EXPECTED_BACKEND).toBe('poll'); // already 'thread'
+    const r = await runFixture('switch.cjs', [], { NODE_DEBUG: 'async-io' });
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.before).toBe('nested');
+    expect(out.after).toBe('thread');
+    expect(out.wakes).toBeGreaterThanOrEqual(64);
+    expect(out.wakes).toBeLessThan(1000);
+    expect(r.stderr).toMatch(/ASYNC-IO \d+: reactor: the nested driver kept waking with nothing to dispatch; switched to the thread driver/);
+  });
+});
+
+describe('doctor', () => {
+  it(`names the chosen backend, its file and fd (${EXPECTED_BACKEND})`, async () => {
+    const r = await runFixture('../../dist/cli.js', ['doctor', '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.chosen).toBe(EXPECTED_BACKEND);
+    expect(report.file).toMatch(/\.node$/);
+    expect(report.reactorFd === null).toBe(EXPECTED_BACKEND === 'poll');
+    expect(report.backends.find((b: { chosen: boolean }) => b.chosen).backend).toBe(EXPECTED_BACKEND);
+    expect(report).toMatchObject({ platform: process.platform, arch: process.arch, napi: process.versions.napi });
+  });
+
+  it('exits non-zero and explains when no backend can load', async () => {
+    const r = await runFixture('../../dist/cli.js', ['doctor'], { ASYNC_IO_BACKEND: 'nonsense' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/ERR_ASYNC_IO_UNKNOWN_BACKEND/);
+  });
+});
