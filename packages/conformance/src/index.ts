@@ -12,6 +12,7 @@ import net from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 export { describePrebuild } from "./prebuild.js";
+export { describeNativeHarness } from "./native.js";
 import { backendRow, type BackendModule, Events, type Poller, type PollMode } from '@async-io/backend-core';
 
 export interface ConformanceOptions {
