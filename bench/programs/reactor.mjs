@@ -1,0 +1,92 @@
+// Our facade: Reactor + Async, the promise path (readWith). The backend is
+// whatever the facade selects; the runner forces it with ASYNC_IO_BACKEND.
+//   node reactor.mjs w1 P=64 | w2 samples=N | w3 N=10000 | rss events=10000000 P=64
+import { latency, loadBackend, parseArgs, rate, run, sampleWakes, skip, timedAsync, Waker } from './lib.mjs';
+
+const a = parseArgs();
+const backend = process.env.ASYNC_IO_BACKEND ?? 'epoll';
+const contender = `reactor-${backend}`;
+
+run(async () => {
+  if (backend === 'poll') {
+    const { mod, error } = await loadBackend('poll');
+    if (!mod) skip(contender, a.workload, `poll backend not built (${String(error?.message ?? error).split('\n')[0]})`);
+  }
+  const { Async, backendInfo, pipe, read, socketpair, write } = await import('@async-io/reactor');
+  const info = backendInfo();
+  if (info.name !== backend) throw new Error(`expected the ${backend} backend, the facade chose ${info.name}`);
+  const one = Buffer.from('x');
+  const buf = Buffer.alloc(1);
+
+  // P pipes; each round arms every reader (readWith tries read(), gets
+  // would-block and waits), then writes one byte into every pipe and awaits
+  // all reads: every byte goes through a readiness event.
+  function pingpong(P) {
+    const rfd = new Int32Array(P);
+    const wfd = new Int32Array(P);
+    const handles = [];
+    const ops = [];
+    for (let i = 0; i < P; i++) {
+      [rfd[i], wfd[i]] = pipe();
+      handles.push(new Async(rfd[i], { ownsFd: true }));
+      const fd = rfd[i];
+      ops.push(() => read(fd, buf));
+    }
+    const reads = new Array(P);
+    return () => {
+      for (let i = 0; i < P; i++) reads[i] = handles[i].readWith(ops[i]);
+      for (let i = 0; i < P; i++) write(wfd[i], one);
+      return Promise.all(reads);
+    };
+  }
+
+  if (a.workload === 'w1') {
+    rate(contender, 'w1', { P: a.P }, await timedAsync(pingpong(a.P), a.P, a.ms, a.warm), { driver: info.driver });
+  } else if (a.workload === 'w3') {
+    const idle = [];
+    for (let i = 0; i < a.N / 2; i++) {
+      const [r, w] = socketpair();
+      idle.push(new Async(r, { ownsFd: true }), new Async(w, { ownsFd: true }));
+    }
+    rate(contender, 'w3', { N: a.N }, await timedAsync(pingpong(1), 1, a.ms, a.warm), { driver: info.driver });
+  } else if (a.workload === 'w2') {
+    const [r, w] = pipe();
+    const reader = new Async(r, { ownsFd: true });
+    const { pkg } = await loadBackend(backend);
+    const waker = new Waker('write', { pkg, fd: w });
+    const op = () => read(r, buf);
+    latency(contender, await sampleWakes(waker, a.samples, () => reader.readWith(op)), { driver: info.driver });
+  } else if (a.workload === 'rss') {
+    // RSS over many reactor events: sampled (after a GC) once warm and at the end.
+    const P = a.P ?? 64;
+    const round = pingpong(P);
+    const rounds = Math.ceil(a.events / P);
+    const gc = globalThis.gc ?? (() => {});
+    const samples = [];
+    const step = Math.ceil(rounds / 10);
+    const t0 = process.hrtime.bigint();
+    let base = 0;
+    for (let i = 0; i < rounds; i++) {
+      await round();
+      if (i % step === step - 1 || i === rounds - 1) {
+        gc();
+        const m = process.memoryUsage();
+        const rss = m.rss;
+        samples.push({ events: (i + 1) * P, rss_kb: Math.round(rss / 1024), heap_used_kb: Math.round(m.heapUsed / 1024), heap_total_kb: Math.round(m.heapTotal / 1024) });
+        if (base === 0) base = rss; // the first tenth is warm-up
+      }
+    }
+    const ns = Number(process.hrtime.bigint() - t0);
+    const end = samples.at(-1).rss_kb * 1024;
+    rate(contender, 'rss', { events: a.events }, { events: rounds * P, ns }, {
+      rss_start_kb: Math.round(base / 1024),
+      rss_end_kb: Math.round(end / 1024),
+      rss_growth: (end - base) / base,
+      heap_used_growth: (samples.at(-1).heap_used_kb - samples[0].heap_used_kb) / samples[0].heap_used_kb,
+      rss_samples: samples,
+      gc_exposed: globalThis.gc !== undefined,
+    });
+  } else {
+    throw new Error(`unknown workload ${a.workload}`);
+  }
+});
