@@ -7,14 +7,22 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
-export function describeNativeHarness(options: { dir: string; label: string; target?: string; timeoutMs?: number }): void {
-  const run = spawnSync('make', ['-s', '-C', options.dir, options.target ?? 'run'], {
+export function describeNativeHarness(options: {
+  dir: string;
+  label: string;
+  /** the command to run in `dir`; default `make -s run` */
+  command?: string[];
+  timeoutMs?: number;
+}): void {
+  const [cmd, ...args] = options.command ?? ['make', '-s', 'run'];
+  const run = spawnSync(cmd!, args, {
+    cwd: options.dir,
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 120_000,
   });
   const checks: { ok: boolean; name: string }[] = [];
   for (const line of `${run.stdout}`.split('\n')) {
-    const m = /^\s*(ok|pass|not ok|fail)\b[:\s]*(.*)$/i.exec(line);
+    const m = /^\s*(ok|pass|not ok|fail)\b[:\s]*(?:\d+\s+-\s+)?(.*)$/i.exec(line);
     if (m) checks.push({ ok: /^(ok|pass)$/i.test(m[1]!), name: m[2]!.trim() || line.trim() });
   }
   describe(`native harness: ${options.label}`, () => {

@@ -1,0 +1,523 @@
+/* The poll(2) backend: any POSIX system. No kernel poller to hand out, so
+ * aio_poller_fd() is -1, and every wait costs O(registered fds). */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* pipe2() */
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "async_io/backend.h"
+
+/* What the user registered, by slot; p->pfds[slot] is what poll() sees. A
+ * disarmed registration keeps its fd here and -1 there. */
+typedef struct {
+  int fd;
+  uint32_t key;
+  unsigned interest;
+  aio_mode_t mode;
+} aio__reg_t;
+
+struct aio_poller_s {
+  int wake[2];          /* the wake-up pipe; wake[0] is slot 0 */
+  atomic_int notified;  /* coalesces notify(): 1 while a wake is pending */
+  pthread_mutex_t lock; /* guards the fields below */
+  pthread_cond_t idle;  /* signalled when a wait leaves poll() */
+  pthread_cond_t done;  /* signalled when the last queued change is made */
+  struct pollfd* pfds;  /* slot 0: wake[0]; 1 .. nfds-1: registrations */
+  aio__reg_t* regs;     /* parallel to pfds; regs[0] unused */
+  int nfds;
+  int cap;
+  int* slots; /* indexed by fd: its slot, 0 when not registered */
+  int nslots;
+  int cursor;  /* where the next scan of results starts */
+  int waiting; /* a wait is blocked in poll() and owns pfds */
+  int pending; /* changes queued until that poll() returns */
+  int kicked;  /* a byte is on its way to interrupt that poll() */
+};
+
+const char* aio_backend_name(void) {
+  return "poll";
+}
+
+unsigned aio_backend_caps(void) {
+  return AIO_CAP_LEVEL | AIO_CAP_PRIORITY;
+}
+
+const char* aio_backend_syscall(aio_op_t op) {
+  switch (op) {
+    case AIO_OP_CREATE:
+      return "pipe";
+    case AIO_OP_NOTIFY:
+      return "write";
+    default:
+      return "poll";
+  }
+}
+
+static int set_flags(int fd) {
+  int flags = fcntl(fd, F_GETFD);
+  if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0)
+    return -errno;
+  flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+    return -errno;
+  return 0;
+}
+
+static int make_pipe(int fds[2]) {
+  int err;
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || \
+    defined(__OpenBSD__) || defined(__DragonFly__)
+  if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0)
+    return 0;
+  if (errno != ENOSYS)
+    return -errno;
+#endif
+  /* macOS has no pipe2(): a fork+exec in another thread before the fcntl()
+   * can still inherit the pipe (libuv lives with the same window). */
+  if (pipe(fds) < 0)
+    return -errno;
+  err = set_flags(fds[0]);
+  if (err == 0)
+    err = set_flags(fds[1]);
+  if (err != 0) {
+    close(fds[0]);
+    close(fds[1]);
+  }
+  return err;
+}
+
+int aio_poller_create(aio_poller_t** out) {
+  int err;
+  aio_poller_t* p = (aio_poller_t*)calloc(1, sizeof(*p));
+  if (p == NULL)
+    return -ENOMEM;
+  p->cap = 64;
+  p->pfds = (struct pollfd*)calloc((size_t)p->cap, sizeof(*p->pfds));
+  p->regs = (aio__reg_t*)calloc((size_t)p->cap, sizeof(*p->regs));
+  if (p->pfds == NULL || p->regs == NULL) {
+    err = -ENOMEM;
+    goto fail_alloc;
+  }
+  err = make_pipe(p->wake);
+  if (err != 0)
+    goto fail_alloc;
+  err = -pthread_mutex_init(&p->lock, NULL);
+  if (err != 0)
+    goto fail_pipe;
+  err = -pthread_cond_init(&p->idle, NULL);
+  if (err != 0)
+    goto fail_mutex;
+  err = -pthread_cond_init(&p->done, NULL);
+  if (err != 0)
+    goto fail_idle;
+  atomic_init(&p->notified, 0);
+  p->pfds[0].fd = p->wake[0];
+  p->pfds[0].events = POLLIN;
+  p->nfds = 1;
+  p->cursor = 1;
+  *out = p;
+  return 0;
+
+fail_idle:
+  pthread_cond_destroy(&p->idle);
+fail_mutex:
+  pthread_mutex_destroy(&p->lock);
+fail_pipe:
+  close(p->wake[0]);
+  close(p->wake[1]);
+fail_alloc:
+  free(p->pfds);
+  free(p->regs);
+  free(p);
+  return err;
+}
+
+void aio_poller_destroy(aio_poller_t* p) {
+  close(p->wake[0]);
+  close(p->wake[1]);
+  pthread_cond_destroy(&p->done);
+  pthread_cond_destroy(&p->idle);
+  pthread_mutex_destroy(&p->lock);
+  free(p->slots);
+  free(p->regs);
+  free(p->pfds);
+  free(p);
+}
+
+int aio_poller_fd(const aio_poller_t* p) {
+  (void)p;
+  return -1;
+}
+
+/* Writes a byte to interrupt poll(). A full pipe is fine: the bytes already
+ * in it wake poll() just as well. */
+static int kick(aio_poller_t* p) {
+  char c = 0;
+  for (;;) {
+    if (write(p->wake[1], &c, 1) == 1)
+      return 0;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+      return 0;
+    if (errno != EINTR)
+      return -errno;
+  }
+}
+
+static void drain(aio_poller_t* p) {
+  char buf[64];
+  ssize_t n;
+  do
+    n = read(p->wake[0], buf, sizeof(buf));
+  while (n > 0 || (n < 0 && errno == EINTR));
+}
+
+/* Called under the lock before touching the table. A wait blocked in poll()
+ * owns pfds (the kernel writes revents into it, and a realloc would pull it
+ * from under the kernel): interrupt it and wait until it hands the table
+ * back. Returns 1 if queued that way (end_change() must follow), 0 if the
+ * table was free, or a negative errno. */
+static int begin_change(aio_poller_t* p) {
+  int err;
+  if (!p->waiting)
+    return 0;
+  if (!p->kicked) {
+    err = kick(p);
+    if (err != 0)
+      return err;
+    p->kicked = 1;
+  }
+  p->pending++;
+  do
+    pthread_cond_wait(&p->idle, &p->lock);
+  while (p->waiting);
+  return 1;
+}
+
+static void end_change(aio_poller_t* p, int queued) {
+  if (queued == 1 && --p->pending == 0)
+    pthread_cond_signal(&p->done);
+}
+
+static short to_events(unsigned interest) {
+  short events = 0;
+  if (interest & AIO_READABLE)
+    events |= POLLIN;
+  if (interest & AIO_WRITABLE)
+    events |= POLLOUT;
+  if (interest & AIO_PRIORITY)
+    events |= POLLPRI;
+  return events;
+}
+
+/* poll() reports POLLHUP/POLLERR/POLLNVAL whatever `events` says, so a
+ * disarmed registration must leave the set (a negative fd is skipped) or a
+ * hung-up oneshot fd would wake every wait. */
+static void disarm(struct pollfd* pf) {
+  pf->fd = -1;
+  pf->events = 0;
+}
+
+static void arm(aio_poller_t* p, int slot) {
+  struct pollfd* pf = &p->pfds[slot];
+  const aio__reg_t* r = &p->regs[slot];
+  pf->events = to_events(r->interest);
+  pf->fd = pf->events != 0 ? r->fd : -1;
+  /* Only a poll() made after this change may report the fd. */
+  pf->revents = 0;
+}
+
+static int lookup(const aio_poller_t* p, int fd) {
+  if (fd < 0 || fd >= p->nslots)
+    return 0;
+  return p->slots[fd];
+}
+
+static int reserve(aio_poller_t* p, int fd) {
+  if (fd >= p->nslots) {
+    size_t n = p->nslots > 0 ? (size_t)p->nslots : 64;
+    int* slots;
+    while (n <= (size_t)fd)
+      n *= 2;
+    if (n > INT_MAX)
+      n = (size_t)INT_MAX;
+    slots = (int*)realloc(p->slots, n * sizeof(*slots));
+    if (slots == NULL)
+      return -ENOMEM;
+    memset(slots + p->nslots, 0, (n - (size_t)p->nslots) * sizeof(*slots));
+    p->slots = slots;
+    p->nslots = (int)n;
+  }
+  if (p->nfds == p->cap) {
+    size_t n = (size_t)p->cap * 2;
+    struct pollfd* pfds;
+    aio__reg_t* regs;
+    if (n > INT_MAX)
+      return -ENOMEM;
+    pfds = (struct pollfd*)realloc(p->pfds, n * sizeof(*pfds));
+    if (pfds == NULL)
+      return -ENOMEM;
+    p->pfds = pfds;
+    regs = (aio__reg_t*)realloc(p->regs, n * sizeof(*regs));
+    if (regs == NULL)
+      return -ENOMEM;
+    p->regs = regs;
+    p->cap = (int)n;
+  }
+  return 0;
+}
+
+static int supported(aio_mode_t mode) {
+  return mode == AIO_MODE_ONESHOT || mode == AIO_MODE_LEVEL;
+}
+
+int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
+                   aio_mode_t mode) {
+  int err, queued, slot;
+  if (fd < 0)
+    return -EBADF;
+  if (!supported(mode))
+    return -ENOTSUP;
+  if (fd == p->wake[0] || fd == p->wake[1])
+    return -EINVAL;
+  /* poll() would only say POLLNVAL later. Failing now, as epoll_ctl() does,
+   * also bounds the index by the fd table. */
+  if (fcntl(fd, F_GETFD) < 0)
+    return -errno;
+  pthread_mutex_lock(&p->lock);
+  queued = begin_change(p);
+  if (queued < 0) {
+    err = queued;
+    goto out;
+  }
+  if (lookup(p, fd) != 0) {
+    err = -EEXIST;
+    goto out;
+  }
+  err = reserve(p, fd);
+  if (err != 0)
+    goto out;
+  slot = p->nfds++;
+  p->regs[slot].fd = fd;
+  p->regs[slot].key = key;
+  p->regs[slot].interest = interest;
+  p->regs[slot].mode = mode;
+  arm(p, slot);
+  p->slots[fd] = slot;
+out:
+  end_change(p, queued);
+  pthread_mutex_unlock(&p->lock);
+  return err;
+}
+
+int aio_poller_modify(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
+                      aio_mode_t mode) {
+  int err = 0, queued, slot;
+  if (!supported(mode))
+    return -ENOTSUP;
+  pthread_mutex_lock(&p->lock);
+  queued = begin_change(p);
+  if (queued < 0) {
+    err = queued;
+    goto out;
+  }
+  slot = lookup(p, fd);
+  if (slot == 0) {
+    err = -ENOENT;
+    goto out;
+  }
+  p->regs[slot].key = key;
+  p->regs[slot].interest = interest;
+  p->regs[slot].mode = mode;
+  arm(p, slot);
+out:
+  end_change(p, queued);
+  pthread_mutex_unlock(&p->lock);
+  return err;
+}
+
+int aio_poller_delete(aio_poller_t* p, int fd) {
+  int err = 0, queued, slot, last;
+  pthread_mutex_lock(&p->lock);
+  queued = begin_change(p);
+  if (queued < 0) {
+    err = queued;
+    goto out;
+  }
+  slot = lookup(p, fd);
+  if (slot == 0) {
+    err = -ENOENT;
+    goto out;
+  }
+  /* Swap with the last slot; its revents travel with it, so a result of the
+   * poll() this change interrupted is still found. */
+  last = --p->nfds;
+  if (slot != last) {
+    p->pfds[slot] = p->pfds[last];
+    p->regs[slot] = p->regs[last];
+    p->slots[p->regs[slot].fd] = slot;
+  }
+  p->slots[fd] = 0;
+out:
+  end_change(p, queued);
+  pthread_mutex_unlock(&p->lock);
+  return err;
+}
+
+static uint32_t to_flags(int ev, unsigned interest) {
+  uint32_t f = 0;
+  if ((interest & AIO_READABLE) && (ev & (POLLIN | POLLHUP | POLLERR)))
+    f |= AIO_READABLE;
+  if ((interest & AIO_WRITABLE) && (ev & (POLLOUT | POLLHUP | POLLERR)))
+    f |= AIO_WRITABLE;
+  if ((interest & AIO_PRIORITY) && (ev & POLLPRI))
+    f |= AIO_PRIORITY;
+  if (ev & POLLHUP)
+    f |= AIO_HANGUP;
+  if (ev & (POLLERR | POLLNVAL))
+    f |= AIO_ERROR;
+  return f;
+}
+
+/* Takes up to `capacity` results of the last poll(), `ready` being an upper
+ * bound on how many slots hold one. The scan resumes where the previous one
+ * stopped, so that with a small capacity the slots past it are not starved
+ * by ready level-triggered ones before it. What does not fit is left armed
+ * for the next poll() to find again. */
+static int collect(aio_poller_t* p, aio_event_t* out, int capacity, int ready) {
+  int slot = p->cursor < p->nfds ? p->cursor : 1;
+  int left = p->nfds - 1;
+  int total = 0;
+  for (; left > 0 && ready > 0; left--) {
+    struct pollfd* pf = &p->pfds[slot];
+    if (pf->revents != 0) {
+      if (total == capacity)
+        break;
+      ready--;
+      out[total].key = p->regs[slot].key;
+      out[total].flags = to_flags(pf->revents, p->regs[slot].interest);
+      total++;
+      /* After POLLNVAL (closed without delete) even a level registration
+       * stays quiet until modify or delete, instead of spinning. */
+      if (p->regs[slot].mode == AIO_MODE_ONESHOT || (pf->revents & POLLNVAL))
+        disarm(pf);
+      pf->revents = 0;
+    }
+    if (++slot == p->nfds)
+      slot = 1;
+  }
+  p->cursor = slot;
+  return total;
+}
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+    abort();
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* poll() takes whole milliseconds: round up so it never returns early. */
+static int to_ms(int64_t ns) {
+  int64_t ms = ns / 1000000 + (ns % 1000000 != 0);
+  return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
+                    int64_t timeout_ns) {
+  int64_t deadline = 0;
+  int total = 0, polled = 0;
+  if (capacity <= 0)
+    return -EINVAL;
+  if (timeout_ns > 0) {
+    deadline = now_ns();
+    deadline =
+        timeout_ns > INT64_MAX - deadline ? INT64_MAX : deadline + timeout_ns;
+  }
+  pthread_mutex_lock(&p->lock);
+  for (;;) {
+    struct pollfd* pfds = p->pfds;
+    nfds_t nfds = (nfds_t)p->nfds;
+    int ms, n, err, woken, broken;
+    if (atomic_exchange(&p->notified, 0) != 0) {
+      /* The byte may not be written yet; if it comes later, the next wait
+       * drains it and polls again. */
+      drain(p);
+      break;
+    }
+    if (timeout_ns < 0) {
+      ms = -1;
+    } else if (timeout_ns == 0) {
+      if (polled)
+        break;
+      ms = 0;
+    } else {
+      int64_t left = deadline - now_ns();
+      if (left <= 0 && polled)
+        break;
+      ms = left > 0 ? to_ms(left) : 0;
+    }
+
+    /* Unlocked while blocked, so that changes need not wait for the
+     * timeout: they queue on `waiting` and interrupt poll() instead. */
+    p->waiting = 1;
+    pthread_mutex_unlock(&p->lock);
+    n = poll(pfds, nfds, ms);
+    err = n < 0 ? errno : 0;
+    pthread_mutex_lock(&p->lock);
+    p->waiting = 0;
+    polled = 1;
+
+    woken = n > 0 && pfds[0].revents != 0;
+    broken = woken && (pfds[0].revents & (POLLERR | POLLNVAL));
+    if (woken || p->kicked)
+      drain(p);
+    p->kicked = 0;
+    /* Apply the queued changes before taking results (pfds may move): an fd
+     * deleted while poll() was blocked has left the table by then, so it is
+     * not reported after delete returned. */
+    if (p->pending > 0) {
+      pthread_cond_broadcast(&p->idle);
+      do
+        pthread_cond_wait(&p->done, &p->lock);
+      while (p->pending > 0);
+    }
+    if (n < 0) {
+      total = -err;
+      break;
+    }
+    if (broken) {
+      total = -EBADF; /* someone closed our pipe: say so, do not spin */
+      break;
+    }
+    if (n > woken) {
+      total = collect(p, out, capacity, n - woken);
+      if (total > 0)
+        break;
+    }
+    /* Only a wake-up, or results that the changes made stale: poll again
+     * with the new set and what is left of the deadline. */
+  }
+  pthread_mutex_unlock(&p->lock);
+  return total;
+}
+
+int aio_poller_notify(aio_poller_t* p) {
+  int err;
+  if (atomic_exchange(&p->notified, 1) != 0)
+    return 0;
+  err = kick(p);
+  if (err != 0)
+    atomic_store(&p->notified, 0);
+  return err;
+}
