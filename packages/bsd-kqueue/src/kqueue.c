@@ -1,0 +1,743 @@
+/* The kqueue backend (macOS, FreeBSD, OpenBSD, NetBSD, DragonFly). Kept
+ * parallel to port.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#ifdef __OpenBSD__
+#include <sys/param.h> /* OpenBSD (the release date) */
+#endif
+#include <sys/event.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "async_io/backend.h"
+
+/* kqueue1(): NetBSD 6, OpenBSD 7.4, FreeBSD 14 (whose <sys/event.h> says so
+ * with KQUEUE_CLOEXEC, for kqueuex()). macOS has none. */
+#if defined(__NetBSD__) || defined(KQUEUE_CLOEXEC) || \
+    (defined(__OpenBSD__) && defined(OpenBSD) && OpenBSD >= 202310)
+#define AIO__HAVE_KQUEUE1 1
+#endif
+
+/* Urgent data has a filter on macOS, DragonFly and OpenBSD only. */
+#if defined(EVFILT_EXCEPT) && defined(NOTE_OOB)
+#define AIO__HAVE_PRIORITY 1
+#endif
+
+/* EV_DISPATCH keeps a fired one-shot knote (disabled) instead of dropping it,
+ * so that modify() re-arms with EV_ENABLE and a closed-and-reused fd can be
+ * told from a fired one (see stale()). */
+#ifdef EV_DISPATCH
+#define AIO__ONCE EV_DISPATCH
+#else
+#define AIO__ONCE EV_ONESHOT
+#endif
+
+/* EVFILT_USER idents live apart from fds; this one cannot be an fd either. */
+#define AIO__USER_IDENT ((uintptr_t)AIO_NOTIFY_KEY)
+
+#define AIO__NFILTERS 3
+#define AIO__MAXCHANGES (2 * AIO__NFILTERS)
+
+/* The kernel forgets a knote when its fd is closed, accepts a second EV_ADD
+ * as a modification and a bare EV_DELETE of an fd it never saw with ENOENT.
+ * This table remembers what the user registered, so that add/modify/delete
+ * answer EEXIST/ENOENT as the other backends do and so that wait can tell a
+ * live event from a stale one. */
+typedef struct {
+  uintptr_t gen; /* 0: not registered; else the udata of its knotes */
+  uint32_t key;
+  unsigned interest;
+  aio_mode_t mode;
+  unsigned knotes; /* AIO_READABLE|AIO_WRITABLE|AIO_PRIORITY held by the
+                      kernel (as far as we know: close() drops them) */
+  int armed;       /* one-shot modes: not fired since the last arm */
+  int broken;      /* EVFILT_WRITE was refused with EPIPE: wait reports it */
+  uint64_t pass;   /* the wait that last stored an event for this fd ... */
+  int slot;        /* ... and where, so that READ and WRITE merge */
+} aio__reg_t;
+
+struct aio_poller_s {
+  int kq;
+#ifndef EVFILT_USER
+  int wake[2]; /* non-blocking pipe behind notify() */
+#endif
+  atomic_int notified;  /* coalesces notify(): 1 while a wake is pending */
+  pthread_mutex_t lock; /* guards the fields below */
+  aio__reg_t* regs;     /* indexed by fd */
+  int nregs;
+  uintptr_t next_gen;
+  uint64_t pass;
+  int* broken; /* fds whose entry has broken set, possibly stale */
+  int nbroken;
+  int cbroken;
+};
+
+static const int aio__filter[AIO__NFILTERS] = {
+    EVFILT_READ,
+    EVFILT_WRITE,
+#ifdef AIO__HAVE_PRIORITY
+    EVFILT_EXCEPT,
+#else
+    0,
+#endif
+};
+
+static const unsigned aio__bit[AIO__NFILTERS] = {AIO_READABLE, AIO_WRITABLE,
+                                                 AIO_PRIORITY};
+
+const char* aio_backend_name(void) {
+  return "kqueue";
+}
+
+unsigned aio_backend_caps(void) {
+#ifdef AIO__HAVE_PRIORITY
+  return AIO_CAP_LEVEL | AIO_CAP_EDGE | AIO_CAP_PRIORITY;
+#else
+  return AIO_CAP_LEVEL | AIO_CAP_EDGE;
+#endif
+}
+
+const char* aio_backend_syscall(aio_op_t op) {
+  switch (op) {
+    case AIO_OP_CREATE:
+#ifdef AIO__HAVE_KQUEUE1
+      return "kqueue1";
+#else
+      return "kqueue";
+#endif
+#ifndef EVFILT_USER
+    case AIO_OP_NOTIFY:
+      return "write";
+#endif
+    default:
+      return "kevent";
+  }
+}
+
+static int oneshot(aio_mode_t mode) {
+  return mode == AIO_MODE_ONESHOT || mode == AIO_MODE_EDGE_ONESHOT;
+}
+
+static unsigned short mode_flags(aio_mode_t mode) {
+  switch (mode) {
+    case AIO_MODE_ONESHOT:
+      return AIO__ONCE;
+    case AIO_MODE_EDGE:
+      return EV_CLEAR;
+    case AIO_MODE_EDGE_ONESHOT:
+      return EV_CLEAR | AIO__ONCE;
+    default:
+      return 0;
+  }
+}
+
+static void set_knote(struct kevent* kev, int fd, int i, unsigned short flags,
+                      uintptr_t gen) {
+  unsigned fflags = 0;
+#ifdef AIO__HAVE_PRIORITY
+  if (aio__filter[i] == EVFILT_EXCEPT)
+    fflags = NOTE_OOB;
+#endif
+  EV_SET(kev, (uintptr_t)fd, aio__filter[i], flags, fflags, 0, (void*)gen);
+}
+
+/* Applies n changes and stores, for each, 0 or its errno in err[]. Returns
+ * 0, or a negative errno when kevent() itself failed. */
+static int submit(aio_poller_t* p, struct kevent* ch, int n, int* err) {
+  int i;
+#ifdef EV_RECEIPT
+  /* EV_RECEIPT turns every change into an EV_ERROR event (data 0 or the
+   * errno) and makes kevent() return without collecting real events, so none
+   * is consumed here. The zero timeout is belt and braces. */
+  struct kevent out[AIO__MAXCHANGES];
+  struct timespec zero = {0, 0};
+  int r, j;
+  if (n == 0)
+    return 0;
+  for (i = 0; i < n; i++) {
+    ch[i].flags |= EV_RECEIPT;
+    err[i] = -1;
+  }
+  do
+    r = kevent(p->kq, ch, n, out, n, &zero);
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return -errno;
+  /* Receipts come in changelist order; match by ident and filter anyway. */
+  for (j = 0; j < r; j++) {
+    if (!(out[j].flags & EV_ERROR))
+      continue;
+    for (i = 0; i < n; i++) {
+      if (err[i] == -1 && ch[i].ident == out[j].ident &&
+          ch[i].filter == out[j].filter) {
+        err[i] = (int)out[j].data;
+        break;
+      }
+    }
+  }
+  for (i = 0; i < n; i++)
+    if (err[i] == -1)
+      err[i] = EIO;
+#else
+  /* Without EV_RECEIPT and with no room for events, kevent() fails with the
+   * errno of the first change it refuses and skips the rest: one at a time. */
+  for (i = 0; i < n; i++) {
+    int r;
+    do
+      r = kevent(p->kq, &ch[i], 1, NULL, 0, NULL);
+    while (r < 0 && errno == EINTR);
+    err[i] = r < 0 ? errno : 0;
+  }
+#endif
+  return 0;
+}
+
+/* Makes the kernel hold a knote for each filter in `interest`, in `mode`,
+ * tagged `gen`, and none for the others. `have` is what it may hold now, in
+ * mode `old`. EV_ADD on an existing knote updates its udata but not its
+ * EV_CLEAR/EV_ONESHOT/EV_DISPATCH (FreeBSD's kqueue_register() copies the
+ * flags only when it creates a knote), so a mode change deletes first. */
+static int arm(aio_poller_t* p, int fd, unsigned have, aio_mode_t old,
+               unsigned interest, aio_mode_t mode, uintptr_t gen,
+               unsigned* now, int* broken) {
+  struct kevent ch[AIO__MAXCHANGES];
+  int err[AIO__MAXCHANGES];
+  int idx[AIO__MAXCHANGES];
+  int n = 0, i, r, first = 0;
+  for (i = 0; i < AIO__NFILTERS; i++) {
+    if (!(have & aio__bit[i]))
+      continue;
+    if (!(interest & aio__bit[i]) || mode_flags(old) != mode_flags(mode)) {
+      set_knote(&ch[n], fd, i, EV_DELETE, 0);
+      idx[n++] = i;
+    }
+  }
+  for (i = 0; i < AIO__NFILTERS; i++) {
+    if (!(interest & aio__bit[i]))
+      continue;
+    set_knote(&ch[n], fd, i, EV_ADD | EV_ENABLE | mode_flags(mode), gen);
+    idx[n++] = i | 0x100;
+  }
+  r = submit(p, ch, n, err);
+  *now = have;
+  *broken = 0;
+  if (r != 0)
+    return r;
+  for (i = 0; i < n; i++) {
+    unsigned bit = aio__bit[idx[i] & 0xff];
+    if (!(idx[i] & 0x100)) {
+      /* ENOENT/EBADF: close() or a fired EV_ONESHOT dropped it already. */
+      *now &= ~bit;
+      if (err[i] != 0 && err[i] != ENOENT && err[i] != EBADF && first == 0)
+        first = err[i];
+    } else if (err[i] == 0) {
+      *now |= bit;
+    } else if (err[i] == EPIPE && bit == AIO_WRITABLE) {
+      /* A pipe whose reader is gone refuses EVFILT_WRITE (macOS, FreeBSD;
+       * mio#582). Writing would fail at once, so wait reports it. */
+      *now &= ~bit;
+      *broken = 1;
+    } else {
+      *now &= ~bit;
+      if (first == 0)
+        first = err[i];
+    }
+  }
+  return -first;
+}
+
+/* Best-effort removal of knotes after a failure; errors change nothing. */
+static void disarm(aio_poller_t* p, int fd, unsigned knotes) {
+  struct kevent ch[AIO__NFILTERS];
+  int err[AIO__NFILTERS];
+  int n = 0, i;
+  for (i = 0; i < AIO__NFILTERS; i++)
+    if (knotes & aio__bit[i])
+      set_knote(&ch[n++], fd, i, EV_DELETE, 0);
+  (void)submit(p, ch, n, err);
+}
+
+static aio__reg_t* lookup(aio_poller_t* p, int fd) {
+  if (fd < 0 || fd >= p->nregs || p->regs[fd].gen == 0)
+    return NULL;
+  return &p->regs[fd];
+}
+
+static int grow(aio_poller_t* p, int fd) {
+  aio__reg_t* regs;
+  size_t n;
+  if (fd < p->nregs)
+    return 0;
+  n = p->nregs > 0 ? (size_t)p->nregs : 64;
+  while (n <= (size_t)fd)
+    n *= 2;
+  if (n > INT_MAX)
+    n = (size_t)INT_MAX;
+  regs = (aio__reg_t*)realloc(p->regs, n * sizeof(*regs));
+  if (regs == NULL)
+    return -ENOMEM;
+  memset(regs + p->nregs, 0, (n - (size_t)p->nregs) * sizeof(*regs));
+  p->regs = regs;
+  p->nregs = (int)n;
+  return 0;
+}
+
+static uintptr_t new_gen(aio_poller_t* p) {
+  uintptr_t gen = p->next_gen++;
+  if (p->next_gen == 0)
+    p->next_gen = 1;
+  return gen;
+}
+
+static int wake(aio_poller_t* p) {
+#ifdef EVFILT_USER
+  struct kevent kev;
+  int r;
+  EV_SET(&kev, AIO__USER_IDENT, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL);
+  do
+    r = kevent(p->kq, &kev, 1, NULL, 0, NULL);
+  while (r < 0 && errno == EINTR);
+  return r < 0 ? -errno : 0;
+#else
+  ssize_t r;
+  do
+    r = write(p->wake[1], "", 1);
+  while (r < 0 && errno == EINTR);
+  /* EAGAIN: the pipe is full of wakes already. */
+  return r < 0 && errno != EAGAIN ? -errno : 0;
+#endif
+}
+
+static int mark_broken(aio_poller_t* p, int fd) {
+  if (p->nbroken == p->cbroken) {
+    int c = p->cbroken > 0 ? 2 * p->cbroken : 8;
+    int* b = (int*)realloc(p->broken, (size_t)c * sizeof(*b));
+    if (b == NULL)
+      return -ENOMEM;
+    p->broken = b;
+    p->cbroken = c;
+  }
+  p->broken[p->nbroken++] = fd;
+  return wake(p);
+}
+
+int aio_poller_create(aio_poller_t** out) {
+  struct kevent kev;
+  int err;
+  aio_poller_t* p = (aio_poller_t*)calloc(1, sizeof(*p));
+  if (p == NULL)
+    return -ENOMEM;
+#ifdef AIO__HAVE_KQUEUE1
+  p->kq = kqueue1(O_CLOEXEC);
+  if (p->kq < 0) {
+    err = -errno;
+    free(p);
+    return err;
+  }
+#else
+  p->kq = kqueue();
+  if (p->kq < 0) {
+    err = -errno;
+    free(p);
+    return err;
+  }
+  /* No kqueue1(): a fork+exec in another thread before the fcntl() can
+   * still inherit the kqueue (libuv lives with the same window). */
+  {
+    int flags = fcntl(p->kq, F_GETFD);
+    if (flags < 0 || fcntl(p->kq, F_SETFD, flags | FD_CLOEXEC) < 0) {
+      err = -errno;
+      close(p->kq);
+      free(p);
+      return err;
+    }
+  }
+#endif
+  err = pthread_mutex_init(&p->lock, NULL);
+  if (err != 0) {
+    close(p->kq);
+    free(p);
+    return -err;
+  }
+#ifdef EVFILT_USER
+  /* EV_CLEAR: a trigger is consumed by the wait that reports it; without it
+   * the user event would stay triggered and every wait would return. */
+  EV_SET(&kev, AIO__USER_IDENT, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+#else
+  if (pipe2(p->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+    err = -errno;
+    pthread_mutex_destroy(&p->lock);
+    close(p->kq);
+    free(p);
+    return err;
+  }
+  EV_SET(&kev, (uintptr_t)p->wake[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+#endif
+  if (kevent(p->kq, &kev, 1, NULL, 0, NULL) < 0) {
+    err = -errno;
+#ifndef EVFILT_USER
+    close(p->wake[0]);
+    close(p->wake[1]);
+#endif
+    pthread_mutex_destroy(&p->lock);
+    close(p->kq);
+    free(p);
+    return err;
+  }
+  atomic_init(&p->notified, 0);
+  p->next_gen = 1;
+  *out = p;
+  return 0;
+}
+
+void aio_poller_destroy(aio_poller_t* p) {
+#ifndef EVFILT_USER
+  close(p->wake[0]);
+  close(p->wake[1]);
+#endif
+  close(p->kq);
+  pthread_mutex_destroy(&p->lock);
+  free(p->regs);
+  free(p->broken);
+  free(p);
+}
+
+int aio_poller_fd(const aio_poller_t* p) {
+  return p->kq;
+}
+
+static int supported(unsigned interest, aio_mode_t mode) {
+  if (mode != AIO_MODE_ONESHOT && mode != AIO_MODE_LEVEL &&
+      mode != AIO_MODE_EDGE && mode != AIO_MODE_EDGE_ONESHOT)
+    return -EINVAL;
+#ifndef AIO__HAVE_PRIORITY
+  if (interest & AIO_PRIORITY)
+    return -ENOTSUP;
+#else
+  (void)interest;
+#endif
+  return 0;
+}
+
+/* close() without delete drops the fd's knotes and tells nobody (polling
+ * #262): the number we hold may name a new file the user wants to add. Ask
+ * the kernel whether a knote is still there by re-applying the state we
+ * believe it has (enabled, or disabled after a one-shot fired), which
+ * changes nothing if it is. Returns 1 if it is gone, 0 if not or if there
+ * is nothing to ask about, or a negative errno. */
+static int stale(aio_poller_t* p, int fd, const aio__reg_t* r) {
+  struct kevent kev;
+  int i, err;
+  for (i = 0; i < AIO__NFILTERS; i++)
+    if (r->knotes & aio__bit[i])
+      break;
+  if (i == AIO__NFILTERS)
+    return 0;
+  set_knote(&kev, fd, i,
+            oneshot(r->mode) && !r->armed ? EV_DISABLE : EV_ENABLE, r->gen);
+  if (submit(p, &kev, 1, &err) != 0 || err == 0)
+    return 0;
+  return err == ENOENT || err == EBADF ? 1 : -err;
+}
+
+int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
+                   aio_mode_t mode) {
+  aio__reg_t* r;
+  uintptr_t gen;
+  unsigned now;
+  int err, broken;
+  if (fd < 0)
+    return -EBADF;
+  err = supported(interest, mode);
+  if (err != 0)
+    return err;
+  /* With no filter to add the kernel never looks at fd; do it here so that
+   * a bogus number fails instead of growing the table that far. */
+  if (interest == 0 && fcntl(fd, F_GETFD) < 0)
+    return -errno;
+  pthread_mutex_lock(&p->lock);
+  r = lookup(p, fd);
+  if (r != NULL) {
+    err = stale(p, fd, r);
+    if (err == 0)
+      err = -EEXIST;
+    if (err < 0)
+      goto out;
+    memset(r, 0, sizeof(*r));
+  }
+  gen = new_gen(p);
+  err = arm(p, fd, 0, mode, interest, mode, gen, &now, &broken);
+  if (err == 0)
+    err = grow(p, fd);
+  if (err != 0) {
+    disarm(p, fd, now);
+    goto out;
+  }
+  r = &p->regs[fd];
+  r->gen = gen;
+  r->key = key;
+  r->interest = interest;
+  r->mode = mode;
+  r->knotes = now;
+  r->armed = 1;
+  r->broken = broken;
+  if (broken)
+    err = mark_broken(p, fd);
+out:
+  pthread_mutex_unlock(&p->lock);
+  return err;
+}
+
+int aio_poller_modify(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
+                      aio_mode_t mode) {
+  aio__reg_t* r;
+  unsigned now;
+  uintptr_t gen;
+  int err, broken;
+  err = supported(interest, mode);
+  if (err != 0)
+    return err;
+  pthread_mutex_lock(&p->lock);
+  r = lookup(p, fd);
+  if (r == NULL) {
+    err = -ENOENT;
+    goto out;
+  }
+  /* A new gen: an event the kernel handed out under the old registration
+   * (still on its way through a concurrent wait) is stale now. EV_ADD
+   * creates what close() dropped, so a reused fd number comes back too. */
+  gen = new_gen(p);
+  err = arm(p, fd, r->knotes, r->mode, interest, mode, gen, &now, &broken);
+  if (err != 0) {
+    /* Stays registered (delete works) but silent until a modify succeeds. */
+    disarm(p, fd, now);
+    r->knotes = 0;
+    r->armed = 0;
+    r->broken = 0;
+    goto out;
+  }
+  r->gen = gen;
+  r->key = key;
+  r->interest = interest;
+  r->mode = mode;
+  r->knotes = now;
+  r->armed = 1;
+  r->broken = broken;
+  if (broken)
+    err = mark_broken(p, fd);
+out:
+  pthread_mutex_unlock(&p->lock);
+  return err;
+}
+
+int aio_poller_delete(aio_poller_t* p, int fd) {
+  struct kevent ch[AIO__NFILTERS];
+  int errs[AIO__NFILTERS];
+  aio__reg_t* r;
+  int n = 0, i, err;
+  pthread_mutex_lock(&p->lock);
+  r = lookup(p, fd);
+  if (r == NULL) {
+    err = -ENOENT;
+    goto out;
+  }
+  for (i = 0; i < AIO__NFILTERS; i++)
+    if (r->knotes & aio__bit[i])
+      set_knote(&ch[n++], fd, i, EV_DELETE, 0);
+  /* ENOENT: close() (number reused) or a fired EV_ONESHOT dropped it.
+   * EBADF: the fd is closed, which dropped it. Either way the registration
+   * ends here; an event a concurrent wait already holds is dropped there,
+   * since the table no longer knows its gen. */
+  err = submit(p, ch, n, errs);
+  for (i = 0; i < n && err == 0; i++)
+    if (errs[i] != 0 && errs[i] != ENOENT && errs[i] != EBADF)
+      err = -errs[i];
+  memset(r, 0, sizeof(*r));
+out:
+  pthread_mutex_unlock(&p->lock);
+  return err;
+}
+
+static uint32_t to_flags(const struct kevent* ev) {
+  uint32_t f = 0;
+  if (ev->filter == EVFILT_READ)
+    f = AIO_READABLE;
+  else if (ev->filter == EVFILT_WRITE)
+    f = AIO_WRITABLE;
+#ifdef AIO__HAVE_PRIORITY
+  else if (ev->filter == EVFILT_EXCEPT)
+    f = AIO_PRIORITY;
+#endif
+  /* EV_EOF: the peer is gone; fflags then holds the socket error, if any. */
+  if (ev->flags & EV_EOF) {
+    f |= AIO_HANGUP;
+    if (ev->fflags != 0 && (f & (AIO_READABLE | AIO_WRITABLE)))
+      f |= AIO_ERROR;
+  }
+  if (ev->flags & EV_ERROR)
+    f |= AIO_ERROR;
+  return f;
+}
+
+/* Stores (or merges) one event for registration r; returns the new total. */
+static int store(aio_poller_t* p, aio__reg_t* r, uint32_t flags,
+                 aio_event_t* out, int total) {
+  if (r->pass == p->pass) {
+    out[r->slot].flags |= flags;
+    return total;
+  }
+  r->pass = p->pass;
+  r->slot = total;
+  out[total].key = r->key;
+  out[total].flags = flags;
+  return total + 1;
+}
+
+/* Turns what kevent() returned into aio events. Runs under the lock, so a
+ * delete or modify is either fully before it or fully after it. */
+static int deliver(aio_poller_t* p, const struct kevent* ev, int n,
+                   aio_event_t* out, int* woken) {
+  int i, total = 0;
+  for (i = 0; i < n; i++) {
+    const struct kevent* e = &ev[i];
+    aio__reg_t* r;
+    uint32_t f;
+    int fd;
+#ifdef EVFILT_USER
+    if (e->filter == EVFILT_USER) {
+      if (e->ident == AIO__USER_IDENT) {
+        /* Retrieved, then cleared: a notify racing in between is covered
+         * by the wake this wait is about to return for. */
+        atomic_store(&p->notified, 0);
+        *woken = 1;
+      }
+      continue;
+    }
+#else
+    if (e->filter == EVFILT_READ && e->ident == (uintptr_t)p->wake[0]) {
+      char buf[64];
+      ssize_t r;
+      while ((r = read(p->wake[0], buf, sizeof(buf))) > 0 ||
+             (r < 0 && errno == EINTR)) {
+      }
+      atomic_store(&p->notified, 0);
+      *woken = 1;
+      continue;
+    }
+#endif
+    if (e->ident > (uintptr_t)INT_MAX)
+      continue;
+    fd = (int)e->ident;
+    r = lookup(p, fd);
+    /* Taken by the kernel before a concurrent delete or modify got the
+     * lock: that registration is gone, and its event with it. */
+    if (r == NULL || r->gen != (uintptr_t)e->udata)
+      continue;
+    /* The other filter of a fired one-shot fd: EV_DISPATCH disabled only
+     * the knote that fired, so the rest is disarmed here, lazily. */
+    if (oneshot(r->mode) && !r->armed && r->pass != p->pass)
+      continue;
+    f = to_flags(e) & (r->interest | AIO_HANGUP | AIO_ERROR);
+#ifndef EV_DISPATCH
+    if (oneshot(r->mode)) {
+      unsigned bit = to_flags(e) & (AIO_READABLE | AIO_WRITABLE | AIO_PRIORITY);
+      r->knotes &= ~bit; /* EV_ONESHOT dropped it */
+    }
+#endif
+    if (oneshot(r->mode))
+      r->armed = 0;
+    total = store(p, r, f, out, total);
+  }
+  return total;
+}
+
+/* EVFILT_WRITE refused with EPIPE: the fd is writable (a write fails at once)
+ * and its reader is gone. Reported like a knote in the same mode would. */
+static int deliver_broken(aio_poller_t* p, aio_event_t* out, int total,
+                          int capacity) {
+  int i, kept = 0;
+  for (i = 0; i < p->nbroken; i++) {
+    int fd = p->broken[i];
+    aio__reg_t* r = lookup(p, fd);
+    if (r == NULL || !r->broken || (oneshot(r->mode) && !r->armed &&
+                                    r->pass != p->pass)) {
+      if (r != NULL)
+        r->broken = 0;
+      continue;
+    }
+    if (total == capacity && r->pass != p->pass) {
+      p->broken[kept++] = fd;
+      continue;
+    }
+    total = store(p, r, AIO_WRITABLE | AIO_HANGUP | AIO_ERROR, out, total);
+    if (oneshot(r->mode))
+      r->armed = 0;
+    if (r->mode == AIO_MODE_LEVEL)
+      p->broken[kept++] = fd;
+    else
+      r->broken = 0;
+  }
+  p->nbroken = kept;
+  return total;
+}
+
+#define CHUNK 256
+
+int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
+                    int64_t timeout_ns) {
+  struct kevent ev[CHUNK];
+  struct timespec ts;
+  int n, total, woken = 0, forced = 0;
+  if (capacity <= 0)
+    return -EINVAL;
+  /* Never ask for more than fits: a retrieved one-shot event is consumed,
+   * so one we could not store would be lost. Each kernel event makes at
+   * most one aio event (READ and WRITE of one fd merge into one). */
+  if (capacity > CHUNK)
+    capacity = CHUNK;
+  if (timeout_ns >= 0) {
+    ts.tv_sec = (time_t)(timeout_ns / 1000000000);
+    ts.tv_nsec = (long)(timeout_ns % 1000000000);
+  }
+  pthread_mutex_lock(&p->lock);
+  if (p->nbroken > 0 && timeout_ns != 0) {
+    ts.tv_sec = 0;
+    ts.tv_nsec = 0;
+    forced = 1;
+  }
+  pthread_mutex_unlock(&p->lock);
+  n = kevent(p->kq, NULL, 0, ev, capacity,
+             timeout_ns < 0 && !forced ? NULL : &ts);
+  if (n < 0)
+    return -errno;
+  pthread_mutex_lock(&p->lock);
+  p->pass++;
+  total = deliver(p, ev, n, out, &woken);
+  if (p->nbroken > 0)
+    total = deliver_broken(p, out, total, capacity);
+  pthread_mutex_unlock(&p->lock);
+  if (total > 0 || woken || timeout_ns == 0 || (n == 0 && !forced))
+    return total;
+  /* Woken with nothing for us: only events of fds deleted or disarmed
+   * meanwhile, or stale broken fds. Not a timeout, so the glue retries
+   * against what is left of the same deadline. */
+  return -EINTR;
+}
+
+int aio_poller_notify(aio_poller_t* p) {
+  int err;
+  if (atomic_exchange(&p->notified, 1) != 0)
+    return 0;
+  err = wake(p);
+  if (err != 0)
+    atomic_store(&p->notified, 0);
+  return err;
+}

@@ -1,0 +1,13 @@
+{
+  "targets": [
+    {
+      "target_name": "kqueue_emulated",
+      "include_dirs": ["<!(node -p \"require('@async-io/backend-core/gyp').include\")"],
+      "sources": ["../../src/binding.c"],
+      "cflags_c": ["-std=gnu11", "-fvisibility=hidden"],
+      "conditions": [
+        ["OS=='linux'", { "include_dirs": ["include"], "sources": ["../../src/kqueue.c", "kqueue_shim.c"] }, { "sources": ["../../src/no-kqueue.c"] }]
+      ]
+    }
+  ]
+}
