@@ -26,6 +26,8 @@ export interface NativeAddon {
   setNonblocking(fd: number): void;
   /** AIO_* bits the fd is ready for right now (poll with 0 ms). */
   fdReadiness(fd: number): number;
+  /** [st_dev, st_ino, FIFO or SOCK_STREAM socket (a short read means drained)] */
+  fdStat(fd: number): [number, number, boolean];
 }
 
 export const CAP_LEVEL = 0x1;

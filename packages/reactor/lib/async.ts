@@ -6,13 +6,15 @@ import {
   FLAG_READABLE,
   FLAG_WRITABLE,
   invalidArgType,
+  type NativeAddon,
   validateFd,
 } from '@async-io/backend-core';
-import { backendModule, Reactor, type Source } from './reactor.js';
+import { backendModule, kOnEvent, kOnFailure, Reactor, type Source } from './reactor.js';
 
-const R = FLAG_READABLE;
-const W = FLAG_WRITABLE;
-const P = FLAG_PRIORITY;
+const R = FLAG_READABLE; // waiter slot 0
+const W = FLAG_WRITABLE; // waiter slot 1
+const P = FLAG_PRIORITY; // waiter slot 2
+const ALL = R | W | P;
 
 /** Rejection for an aborted wait: Node's shape (`name` AbortError, `code` ABORT_ERR). */
 export class AbortError extends Error {
@@ -28,8 +30,6 @@ interface Waiter {
   reject(error: Error): void;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
-  /** which waiter set it sits in */
-  bit: number;
 }
 
 export interface WaitOptions {
@@ -51,6 +51,18 @@ function checkOptions(options: WaitOptions | undefined): AbortSignal | undefined
   return signal;
 }
 
+function checkBuffer(buf: unknown): asserts buf is ArrayBufferView {
+  if (!ArrayBuffer.isView(buf)) throw invalidArgType('buffer', 'an instance of Buffer, TypedArray, or DataView', buf);
+}
+
+function closedError(): Error {
+  return codedError('ERR_ASYNC_CLOSED', 'The Async handle is closed');
+}
+
+function abortError(signal: AbortSignal): AbortError {
+  return new AbortError(undefined, { cause: signal.reason });
+}
+
 /**
  * An fd registered with this thread's reactor: async-io's `Async<T>` for a raw
  * file descriptor. Makes the fd non-blocking.
@@ -62,24 +74,35 @@ function checkOptions(options: WaitOptions | undefined): AbortSignal | undefined
  * @example
  * const [r, w] = pipe();
  * using reader = new Async(r, { ownsFd: true });
- * const n = await reader.readWith(() => read(r, buf)); // null from read() = would block
+ * const n = await reader.read(buf);                   // or:
+ * const m = await reader.readWith(() => read(r, buf)); // null from read() = would block
  */
-export class Async implements Disposable {
+export class Async implements Disposable, Source {
   readonly fd: number;
+  /** @internal the reactor key (slot + generation) */
+  readonly key: number;
   readonly #reactor: Reactor;
-  readonly #key: number;
+  readonly #native: NativeAddon;
   readonly #ownsFd: boolean;
   readonly #edge: boolean;
   #closed = false;
   #ref = true;
-  /** edge mode: readiness seen and not yet disproved by a would-block */
+  /** edge mode: readiness seen and not yet disproved (EAGAIN, short read) */
   #ready = 0;
   /** oneshot mode: the interest currently armed in the kernel */
   #armed = 0;
   #priorityRegistered = false;
+  /** FIFO or stream socket: a short read means drained */
+  readonly #stream: boolean;
+  /** st_dev/st_ino at registration: tells a reused fd number from our file */
+  readonly #dev: number;
+  readonly #ino: number;
   #pending = 0;
-  readonly #waiters: [Set<Waiter>, Set<Waiter>, Set<Waiter>] = [new Set(), new Set(), new Set()];
-  readonly #source: Source;
+  /** the first waiter per direction (read, write, priority), and the rest */
+  #w0: Waiter | null = null;
+  #w1: Waiter | null = null;
+  #w2: Waiter | null = null;
+  #more: [Waiter[], Waiter[], Waiter[]] | null = null;
 
   constructor(fd: number, options: { ownsFd?: boolean } = {}) {
     validateFd(fd);
@@ -89,34 +112,89 @@ export class Async implements Disposable {
     }
     const reactor = Reactor.get();
     const mod = backendModule();
+    this.#native = mod.native;
+    [this.#dev, this.#ino, this.#stream] = this.#native.fdStat(fd);
     mod.setNonblocking(fd);
     this.fd = fd;
     this.#reactor = reactor;
     this.#ownsFd = options.ownsFd ?? false;
     this.#edge = reactor.poller.supportsEdge();
-    this.#source = {
-      onEvent: (flags) => this.#onEvent(flags),
-      onFailure: (error) => this.#rejectAll(error),
-    };
-    this.#key = reactor.attach(this.#source);
+    this.key = reactor.newKey();
+    const interest = this.#edge ? { readable: true, writable: true } : {};
+    const mode = this.#edge ? 'edge' : 'oneshot';
     try {
-      if (this.#edge) reactor.poller.add(fd, this.#key, { readable: true, writable: true }, 'edge');
-      else reactor.poller.add(fd, this.#key, {}, 'oneshot');
+      try {
+        reactor.poller.add(fd, this.key, interest, mode);
+      } catch (error) {
+        // A handle whose fd was closed behind its back (and the number reused
+        // for a new file) may still hold the registration on backends that
+        // keep a table by number (poll): take it over. A live handle on the
+        // same file keeps it: EEXIST.
+        const holder = reactor.byFd.get(fd) as Async | undefined;
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || holder === undefined || !holder.#isStale()) throw error;
+        reactor.poller.modify(fd, this.key, interest, mode);
+      }
     } catch (error) {
-      reactor.detach(this.#key);
+      reactor.detach(this.key);
       throw error;
     }
-    if (this.#ownsFd) reactor.own(fd, true);
+    reactor.attach(this);
+    reactor.byFd.set(fd, this);
+    if (this.#ownsFd && !Async.#adopting) reactor.own(fd, true);
+  }
+
+  static #adopting = false;
+
+  static #pair(kind: 'pipe' | 'socketpair'): [Async, Async] {
+    const [a, b] = Reactor.get().ownedPair(kind);
+    Async.#adopting = true;
+    try {
+      const first = new Async(a, { ownsFd: true });
+      try {
+        return [first, new Async(b, { ownsFd: true })];
+      } catch (error) {
+        first.close();
+        throw error;
+      }
+    } finally {
+      Async.#adopting = false;
+    }
+  }
+
+  /**
+   * A pipe as two owning handles, `[reader, writer]`. The fds belong to the
+   * reactor from birth: a Worker terminated at any point leaks neither.
+   *
+   * @example const [reader, writer] = Async.pipe();
+   */
+  static pipe(): [reader: Async, writer: Async] {
+    return Async.#pair('pipe');
+  }
+
+  /** A connected AF_UNIX stream pair as two owning handles. */
+  static socketpair(): [Async, Async] {
+    return Async.#pair('socketpair');
+  }
+
+  /** The fd number no longer names the file this handle registered. */
+  #isStale(): boolean {
+    if (this.#closed) return true;
+    try {
+      const [dev, ino] = this.#native.fdStat(this.fd);
+      return dev !== this.#dev || ino !== this.#ino;
+    } catch {
+      return true;
+    }
   }
 
   /** Resolves when the fd is readable (or at EOF/error). */
   readable(options?: WaitOptions): Promise<void> {
-    return this.#ready_(R, options);
+    return this.#readiness(R, options);
   }
 
   /** Resolves when the fd is writable (or has an error). */
   writable(options?: WaitOptions): Promise<void> {
-    return this.#ready_(W, options);
+    return this.#readiness(W, options);
   }
 
   /** Resolves when priority (out-of-band) data is available. */
@@ -126,13 +204,13 @@ export class Async implements Disposable {
         throw codedError('ENOTSUP', `ENOTSUP: the ${this.#reactor.backend} backend cannot watch priority data here`);
       }
       if (this.#edge && !this.#priorityRegistered && !this.#closed) {
-        this.#reactor.poller.modify(this.fd, this.#key, { readable: true, writable: true, priority: true }, 'edge');
+        this.#reactor.poller.modify(this.fd, this.key, { readable: true, writable: true, priority: true }, 'edge');
         this.#priorityRegistered = true;
       }
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#ready_(P, options);
+    return this.#readiness(P, options);
   }
 
   /**
@@ -143,12 +221,28 @@ export class Async implements Disposable {
    * @example const n = await handle.readWith(() => read(handle.fd, buf));
    */
   readWith<T>(op: () => T | null, options?: WaitOptions): Promise<T> {
-    return this.#retry(R, op, options);
+    return this.#with(R, op, options);
   }
 
   /** As {@link readWith}, waiting for writability. */
   writeWith<T>(op: () => T | null, options?: WaitOptions): Promise<T> {
-    return this.#retry(W, op, options);
+    return this.#with(W, op, options);
+  }
+
+  /**
+   * Reads into `buf` once data is there: bytes read, 0 at EOF. On a pipe or
+   * stream socket a short read marks the fd drained, so the next call waits
+   * for the kernel's next edge instead of trying a read that would fail.
+   *
+   * @example const n = await handle.read(buf); if (n === 0) handle.close();
+   */
+  read(buf: ArrayBufferView, options?: WaitOptions): Promise<number> {
+    return this.#io(R, buf, options);
+  }
+
+  /** Writes `buf` once there is room: bytes written (maybe fewer than asked). */
+  write(buf: ArrayBufferView, options?: WaitOptions): Promise<number> {
+    return this.#io(W, buf, options);
   }
 
   /** Pending waits on this handle keep the process alive (the default). */
@@ -184,15 +278,19 @@ export class Async implements Disposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#reactor.detach(this.#key);
+    const reactor = this.#reactor;
+    reactor.detach(this.key);
+    // A newer handle on a reused fd number owns the registration now.
+    const holder = reactor.byFd.get(this.fd) === this;
+    if (holder) reactor.byFd.delete(this.fd);
     try {
-      this.#reactor.poller.delete(this.fd);
+      if (holder) reactor.poller.delete(this.fd);
     } catch (error) {
       // The fd was closed behind our back: the kernel already forgot it.
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'EBADF' && code !== 'ENOENT' && code !== 'ERR_POLLER_CLOSED') throw error;
     } finally {
-      this.#rejectAll(codedError('ERR_ASYNC_CLOSED', 'The Async handle was closed'));
+      this[kOnFailure](codedError('ERR_ASYNC_CLOSED', 'The Async handle was closed'));
       if (this.#ownsFd) {
         this.#reactor.own(this.fd, false);
         backendModule().close(this.fd);
@@ -204,12 +302,31 @@ export class Async implements Disposable {
     this.close();
   }
 
-  async #retry<T>(bit: number, op: () => T | null, options: WaitOptions | undefined): Promise<T> {
-    if (typeof op !== 'function') throw invalidArgType('op', 'of type function', op);
+  /** First attempt synchronously (no promise machinery when it succeeds). */
+  #with<T>(bit: number, op: () => T | null, options: WaitOptions | undefined): Promise<T> {
+    if (typeof op !== 'function') return Promise.reject(invalidArgType('op', 'of type function', op));
+    if (options === undefined && !this.#closed) {
+      let result: T | null;
+      try {
+        result = op();
+      } catch (error) {
+        if (!wouldBlock(error)) return Promise.reject(error);
+        result = null;
+      }
+      if (result !== null) return Promise.resolve(result);
+      this.#ready &= ~bit;
+      return this.#retry(bit, op, undefined, true);
+    }
+    return this.#retry(bit, op, options, false);
+  }
+
+  async #retry<T>(bit: number, op: () => T | null, options: WaitOptions | undefined, waitFirst: boolean): Promise<T> {
     const signal = checkOptions(options);
     for (;;) {
-      if (this.#closed) throw codedError('ERR_ASYNC_CLOSED', 'The Async handle is closed');
-      if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+      if (waitFirst) await this.#wait(bit, signal);
+      waitFirst = true;
+      if (this.#closed) throw closedError();
+      if (signal?.aborted) throw abortError(signal);
       let result: T | null;
       try {
         result = op();
@@ -219,11 +336,30 @@ export class Async implements Disposable {
       }
       if (result !== null) return result;
       this.#ready &= ~bit;
-      await this.#wait(bit, signal);
     }
   }
 
-  #ready_(bit: number, options: WaitOptions | undefined): Promise<void> {
+  async #io(bit: number, buf: ArrayBufferView, options: WaitOptions | undefined): Promise<number> {
+    checkBuffer(buf);
+    const signal = checkOptions(options);
+    const native = this.#native;
+    // A drained stream fd can only say EAGAIN until the next edge: wait first.
+    let waitFirst = this.#edge && this.#stream && (this.#ready & bit) === 0;
+    for (;;) {
+      if (waitFirst) await this.#wait(bit, signal);
+      waitFirst = true;
+      if (this.#closed) throw closedError();
+      if (signal?.aborted) throw abortError(signal);
+      const n = bit === R ? native.read(this.fd, buf) : native.write(this.fd, buf);
+      if (n !== null) {
+        if (this.#stream && n < buf.byteLength && n > 0) this.#ready &= ~bit;
+        return n;
+      }
+      this.#ready &= ~bit;
+    }
+  }
+
+  #readiness(bit: number, options: WaitOptions | undefined): Promise<void> {
     let signal: AbortSignal | undefined;
     try {
       signal = checkOptions(options);
@@ -233,7 +369,7 @@ export class Async implements Disposable {
     if (this.#edge && (this.#ready & bit) !== 0 && !this.#closed && !signal?.aborted) {
       // Cached readiness may be stale if the caller drained the fd itself:
       // confirm with one poll(0) instead of trusting it.
-      const now = backendModule().native.fdReadiness(this.fd);
+      const now = this.#native.fdReadiness(this.fd);
       if ((now & (bit | FLAG_HANGUP | FLAG_ERROR)) !== 0) return Promise.resolve();
       this.#ready &= ~bit;
     }
@@ -241,25 +377,44 @@ export class Async implements Disposable {
   }
 
   #wait(bit: number, signal: AbortSignal | undefined): Promise<void> {
-    if (this.#closed) return Promise.reject(codedError('ERR_ASYNC_CLOSED', 'The Async handle is closed'));
-    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+    if (this.#closed) return Promise.reject(closedError());
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise<void>((resolve, reject) => {
-      const set = this.#waiters[bit >> 1]!;
-      const waiter: Waiter = { resolve, reject, signal, onAbort: undefined, bit };
+      const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
+      const slot = bit >> 1;
       if (signal) {
         waiter.onAbort = () => {
-          if (set.delete(waiter)) {
+          if (this.#remove(slot, waiter)) {
             this.#settled();
-            reject(new AbortError(undefined, { cause: signal.reason }));
+            reject(abortError(signal));
           }
         };
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
-      set.add(waiter);
+      if (slot === 0 ? this.#w0 === null : slot === 1 ? this.#w1 === null : this.#w2 === null) {
+        if (slot === 0) this.#w0 = waiter;
+        else if (slot === 1) this.#w1 = waiter;
+        else this.#w2 = waiter;
+      } else {
+        (this.#more ??= [[], [], []])[slot]!.push(waiter);
+      }
       this.#pending++;
       if (this.#ref) this.#reactor.retain();
       if (!this.#edge) this.#arm();
     });
+  }
+
+  #remove(slot: number, waiter: Waiter): boolean {
+    if (slot === 0 && this.#w0 === waiter) this.#w0 = this.#more?.[0].shift() ?? null;
+    else if (slot === 1 && this.#w1 === waiter) this.#w1 = this.#more?.[1].shift() ?? null;
+    else if (slot === 2 && this.#w2 === waiter) this.#w2 = this.#more?.[2].shift() ?? null;
+    else {
+      const list = this.#more?.[slot];
+      const i = list ? list.indexOf(waiter) : -1;
+      if (i < 0) return false;
+      list!.splice(i, 1);
+    }
+    return true;
   }
 
   #settled(): void {
@@ -269,49 +424,59 @@ export class Async implements Disposable {
 
   /** oneshot mode: arm the kernel for what the waiters want. */
   #arm(): void {
-    let want = 0;
-    if (this.#waiters[0].size) want |= R;
-    if (this.#waiters[1].size) want |= W;
-    if (this.#waiters[2].size) want |= P;
+    const want = (this.#w0 ? R : 0) | (this.#w1 ? W : 0) | (this.#w2 ? P : 0);
     if (want === 0 || (this.#armed & want) === want) return;
     this.#reactor.poller.modify(
       this.fd,
-      this.#key,
+      this.key,
       { readable: (want & R) !== 0, writable: (want & W) !== 0, priority: (want & P) !== 0 },
       'oneshot',
     );
     this.#armed = want;
   }
 
-  #onEvent(flags: number): void {
-    // Hangup and error wake every waiter: their next op reports EOF or the error.
-    const bits = flags & (FLAG_HANGUP | FLAG_ERROR) ? R | W | P : flags & (R | W | P);
-    if (this.#edge) this.#ready |= bits;
-    else this.#armed = 0;
-    for (let i = 0; i < 3; i++) {
-      if ((bits & (1 << i)) === 0) continue;
-      const set = this.#waiters[i]!;
-      if (set.size === 0) continue;
-      const waiters = [...set];
-      set.clear();
-      for (const w of waiters) {
-        if (w.onAbort) w.signal!.removeEventListener('abort', w.onAbort);
-        this.#settled();
-        w.resolve();
-      }
-    }
-    if (!this.#edge && !this.#closed) this.#arm();
+  #take(slot: number): Waiter[] | Waiter | null {
+    let first: Waiter | null;
+    if (slot === 0) (first = this.#w0), (this.#w0 = null);
+    else if (slot === 1) (first = this.#w1), (this.#w1 = null);
+    else (first = this.#w2), (this.#w2 = null);
+    const more = this.#more?.[slot];
+    if (first === null || more === undefined || more.length === 0) return first;
+    const all = [first, ...more];
+    more.length = 0;
+    return all;
   }
 
-  #rejectAll(error: Error): void {
-    for (const set of this.#waiters) {
-      const waiters = [...set];
-      set.clear();
-      for (const w of waiters) {
-        if (w.onAbort) w.signal!.removeEventListener('abort', w.onAbort);
-        this.#settled();
-        w.reject(error);
-      }
-    }
+  #wake(slot: number, error: Error | null): void {
+    const taken = this.#take(slot);
+    if (taken === null) return;
+    if (Array.isArray(taken)) for (const w of taken) this.#settle(w, error);
+    else this.#settle(taken, error);
+  }
+
+  #settle(w: Waiter, error: Error | null): void {
+    if (w.onAbort) w.signal!.removeEventListener('abort', w.onAbort);
+    this.#settled();
+    if (error === null) w.resolve();
+    else w.reject(error);
+  }
+
+  /** @internal the reactor delivers an event (FLAG_* bits) */
+  [kOnEvent](flags: number): void {
+    // Hangup and error wake every waiter: their next op reports EOF or the error.
+    const bits = flags & (FLAG_HANGUP | FLAG_ERROR) ? ALL : flags & ALL;
+    if (this.#edge) this.#ready |= bits;
+    else this.#armed = 0;
+    if (bits & R) this.#wake(0, null);
+    if (bits & W) this.#wake(1, null);
+    if (bits & P) this.#wake(2, null);
+    if (!this.#edge && !this.#closed && this.#pending > 0) this.#arm();
+  }
+
+  /** @internal reject every pending wait */
+  [kOnFailure](error: Error): void {
+    this.#wake(0, error);
+    this.#wake(1, error);
+    this.#wake(2, error);
   }
 }

@@ -16,15 +16,25 @@ const debug = debuglog('async-io');
 
 const DRIVERS: readonly DriverName[] = ['nested', 'thread', 'external'];
 const BATCH = 1024;
-const MAX_KEY = 0xffff_fffe;
+
+/** Called with an event's flags word (FLAG_* bits). @internal */
+export const kOnEvent = Symbol('async-io.onEvent');
+/** Called when the reactor failed for good. @internal */
+export const kOnFailure = Symbol('async-io.onFailure');
 
 /** What the reactor needs of a registered handle (implemented by Async). */
 export interface Source {
-  /** Called with the event's flags word (FLAG_* bits). */
-  onEvent(flags: number): void;
-  /** The reactor failed for good: reject everything. */
-  onFailure(error: Error): void;
+  readonly key: number;
+  [kOnEvent](flags: number): void;
+  [kOnFailure](error: Error): void;
 }
+
+// A key is a slot (low 20 bits) and a generation (high 12 bits). Slots are
+// reused, generations are not (until they wrap), so an event still in flight
+// for a closed handle never reaches the next handle in its slot.
+const SLOT_BITS = 20;
+const SLOT_MASK = (1 << SLOT_BITS) - 1;
+const MAX_GENERATION = 0xffe; // keeps every key below the reserved 2^32-1
 
 type DriverOption = 'auto' | DriverName;
 let configured: DriverOption = 'auto';
@@ -80,8 +90,11 @@ export class Reactor {
   readonly #batch = new Uint32Array(BATCH * 2);
   /** @internal */
   readonly poller: Poller;
-  readonly #sources = new Map<number, Source>();
-  #nextKey = 0;
+  readonly #sources: (Source | undefined)[] = [];
+  readonly #generations: number[] = [];
+  readonly #free: number[] = [];
+  /** which live handle holds each fd number's registration @internal */
+  readonly byFd = new Map<number, Source>();
   #refs = 0;
   #failure: Error | null = null;
 
@@ -134,20 +147,31 @@ export class Reactor {
     }
   }
 
-  /** @internal registers a source under a fresh key */
-  attach(source: Source): number {
+  /** @internal a fresh key for a new source; bind it with {@link attach} */
+  newKey(): number {
     if (this.#failure) throw this.#failure;
-    if (this.#sources.size >= MAX_KEY) throw codedError('ERR_ASYNC_IO_TOO_MANY', 'too many handles');
-    let key = this.#nextKey;
-    while (this.#sources.has(key)) key = key === MAX_KEY ? 0 : key + 1;
-    this.#nextKey = key === MAX_KEY ? 0 : key + 1;
-    this.#sources.set(key, source);
-    return key;
+    let slot = this.#free.pop();
+    if (slot === undefined) {
+      slot = this.#sources.length;
+      if (slot > SLOT_MASK) throw codedError('ERR_ASYNC_IO_TOO_MANY', `more than ${SLOT_MASK + 1} handles on one reactor`);
+      this.#sources.push(undefined);
+      this.#generations.push(0);
+    }
+    const generation = this.#generations[slot]!;
+    this.#generations[slot] = generation === MAX_GENERATION ? 0 : generation + 1;
+    return ((generation << SLOT_BITS) | slot) >>> 0;
   }
 
-  /** @internal after this, events for `key` are dropped (stale-event protection) */
+  /** @internal */
+  attach(source: Source): void {
+    this.#sources[source.key & SLOT_MASK] = source;
+  }
+
+  /** @internal frees the key; events still in flight for it are dropped */
   detach(key: number): void {
-    this.#sources.delete(key);
+    const slot = key & SLOT_MASK;
+    if (this.#sources[slot]?.key === key) this.#sources[slot] = undefined;
+    this.#free.push(slot);
   }
 
   /** @internal a ref'd wait started / ended: the loop stays alive while any is pending */
@@ -160,6 +184,12 @@ export class Reactor {
     (this.#native as unknown as ReactorNative).reactorOwn(this.#handle, fd, owned);
   }
 
+  /** @internal a pipe/socketpair whose fds are owned (closed at teardown) from birth */
+  ownedPair(kind: 'pipe' | 'socketpair'): [number, number] {
+    const native = this.#native as unknown as ReactorNative;
+    return kind === 'pipe' ? native.reactorPipe(this.#handle) : native.reactorSocketpair(this.#handle);
+  }
+
   /** @internal */
   release(): void {
     if (--this.#refs === 0) (this.#native as unknown as ReactorNative).reactorRef(this.#handle, false);
@@ -167,9 +197,11 @@ export class Reactor {
 
   #deliver(n: number): void {
     const batch = this.#batch;
-    for (let i = 0; i < n; i++) {
-      const source = this.#sources.get(batch[2 * i]!);
-      if (source !== undefined) source.onEvent(batch[2 * i + 1]!);
+    const sources = this.#sources;
+    for (let i = 0; i < 2 * n; i += 2) {
+      const key = batch[i]!;
+      const source = sources[key & SLOT_MASK];
+      if (source !== undefined && source.key === key) source[kOnEvent](batch[i + 1]!);
     }
   }
 
@@ -182,7 +214,7 @@ export class Reactor {
     }
     const code = getSystemErrorName(n);
     this.#failure = systemError(code, n, 'reactor', 'the reactor poller failed');
-    for (const source of [...this.#sources.values()]) source.onFailure(this.#failure);
+    for (const source of this.#sources) source?.[kOnFailure](this.#failure);
   };
 }
 
@@ -192,6 +224,8 @@ interface ReactorNative {
   reactorDispatch(handle: unknown): number;
   reactorRef(handle: unknown, on: boolean): void;
   reactorOwn(handle: unknown, fd: number, owned: boolean): void;
+  reactorPipe(handle: unknown): [number, number];
+  reactorSocketpair(handle: unknown): [number, number];
 }
 
 /**

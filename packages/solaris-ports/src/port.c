@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "async_io/backend.h"
 
 /* An association is one-shot: the kernel drops it when its event is
@@ -25,6 +27,8 @@ typedef struct {
   unsigned interest;
   aio_mode_t mode;
   int associated; /* the kernel holds an armed association */
+  dev_t dev;      /* the file registered: a closed-and-reused fd number */
+  ino_t ino;      /* names another file, whose add must not see EEXIST */
 } aio__reg_t;
 
 struct aio_poller_s {
@@ -158,15 +162,25 @@ int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
                    aio_mode_t mode) {
   aio__reg_t* r;
   uintptr_t gen;
+  struct stat st;
   int err;
   if (fd < 0)
     return -EBADF;
   if (!supported(mode))
     return -ENOTSUP;
+  if (fstat(fd, &st) < 0)
+    return -errno;
   pthread_mutex_lock(&p->lock);
-  if (lookup(p, fd) != NULL) {
-    err = -EEXIST;
-    goto out;
+  r = lookup(p, fd);
+  if (r != NULL) {
+    if (r->dev == st.st_dev && r->ino == st.st_ino) {
+      err = -EEXIST;
+      goto out;
+    }
+    /* Closed without delete and the number reused: closing dropped the
+     * kernel's association, so forget ours as epoll and kqueue do. */
+    r->gen = 0;
+    r->associated = 0;
   }
   gen = new_gen(p);
   /* Associate before growing the table, so that a bogus fd number fails
@@ -189,6 +203,8 @@ int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
   r->interest = interest;
   r->mode = mode;
   r->associated = 1;
+  r->dev = st.st_dev;
+  r->ino = st.st_ino;
 out:
   pthread_mutex_unlock(&p->lock);
   return err;

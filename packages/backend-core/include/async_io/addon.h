@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -606,6 +607,38 @@ static napi_value aio_js_fd_readiness(napi_env env, napi_callback_info info) {
   return aio__int(env, bits);
 }
 
+/* fdStat(fd) -> [dev, ino, stream]: the open file's identity (to tell a
+ * reused fd number from the file it used to name) and whether it is a FIFO or
+ * a SOCK_STREAM socket, where a short read means "drained" and a short write
+ * "full" (which lets an edge-tracked handle skip reads that would EAGAIN). */
+static napi_value aio_js_fd_stat(napi_env env, napi_callback_info info) {
+  aio_args_t a;
+  int64_t fd;
+  struct stat st;
+  int type = 0;
+  socklen_t len = sizeof(type);
+  bool stream = false;
+  napi_value arr, v;
+  if (!aio__args(env, info, &a)) return NULL;
+  if (!aio__int_arg(&a, 0, "fd", 0, INT_MAX, &fd)) return NULL;
+  if (fstat((int)fd, &st) < 0) return aio_throw_errno(env, -errno, "fstat");
+  if (S_ISFIFO(st.st_mode)) {
+    stream = true;
+  } else if (S_ISSOCK(st.st_mode)) {
+    if (getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+      return aio_throw_errno(env, -errno, "getsockopt");
+    stream = type == SOCK_STREAM;
+  }
+  AIO_NAPI(env, napi_create_array_with_length(env, 3, &arr));
+  AIO_NAPI(env, napi_create_double(env, (double)st.st_dev, &v));
+  AIO_NAPI(env, napi_set_element(env, arr, 0, v));
+  AIO_NAPI(env, napi_create_double(env, (double)st.st_ino, &v));
+  AIO_NAPI(env, napi_set_element(env, arr, 1, v));
+  AIO_NAPI(env, napi_get_boolean(env, stream, &v));
+  AIO_NAPI(env, napi_set_element(env, arr, 2, v));
+  return arr;
+}
+
 /* ---- module ------------------------------------------------------------------ */
 
 #include "reactor.h"
@@ -633,6 +666,7 @@ static napi_value aio_addon_init(napi_env env, napi_value exports) {
       AIO_FN("closeFd", aio_js_close_fd),
       AIO_FN("setNonblocking", aio_js_set_nonblocking),
       AIO_FN("fdReadiness", aio_js_fd_readiness),
+      AIO_FN("fdStat", aio_js_fd_stat),
       AIO_REACTOR_PROPERTIES};
   AIO_NAPI(env, napi_create_string_utf8(env, aio_backend_name(),
                                         NAPI_AUTO_LENGTH, &name));

@@ -395,6 +395,44 @@ static napi_value aio_js_reactor_own(napi_env env, napi_callback_info info) {
   return aio__undefined(env);
 }
 
+/* reactorPipe(handle) / reactorSocketpair(handle) -> [fd, fd], both already
+ * owned (closed at teardown) before JS sees them, so a Worker terminated
+ * between creating the pair and wrapping it in handles leaks nothing. */
+static napi_value aio__reactor_pair(napi_env env, napi_callback_info info,
+                                    napi_callback make) {
+  aio_args_t a;
+  aio_reactor_t* r;
+  napi_value pair, v;
+  int32_t fds[2];
+  int i;
+  if (!aio__args(env, info, &a) || (r = aio__reactor_arg(&a)) == NULL)
+    return NULL;
+  if (r->nowned + 2 > r->owned_cap) {
+    int cap = r->owned_cap ? r->owned_cap * 2 : 16;
+    int* grown = (int*)realloc(r->owned, (size_t)cap * sizeof(int));
+    if (grown == NULL) return aio_throw_errno(env, -ENOMEM, "realloc");
+    r->owned = grown;
+    r->owned_cap = cap;
+  }
+  pair = make(env, info);
+  if (pair == NULL) return NULL;
+  for (i = 0; i < 2; i++) {
+    AIO_NAPI(env, napi_get_element(env, pair, (uint32_t)i, &v));
+    AIO_NAPI(env, napi_get_value_int32(env, v, &fds[i]));
+    r->owned[r->nowned++] = fds[i];
+  }
+  return pair;
+}
+
+static napi_value aio_js_reactor_pipe(napi_env env, napi_callback_info info) {
+  return aio__reactor_pair(env, info, aio_js_pipe);
+}
+
+static napi_value aio_js_reactor_socketpair(napi_env env,
+                                            napi_callback_info info) {
+  return aio__reactor_pair(env, info, aio_js_socketpair);
+}
+
 /* reactorDriver(handle) -> 0 nested, 1 thread, 2 external */
 static napi_value aio_js_reactor_driver(napi_env env, napi_callback_info info) {
   aio_args_t a;
@@ -410,6 +448,8 @@ static napi_value aio_js_reactor_driver(napi_env env, napi_callback_info info) {
   AIO_FN("reactorDispatch", aio_js_reactor_dispatch),     \
   AIO_FN("reactorRef", aio_js_reactor_ref),               \
   AIO_FN("reactorDriver", aio_js_reactor_driver),          \
-  AIO_FN("reactorOwn", aio_js_reactor_own),
+  AIO_FN("reactorOwn", aio_js_reactor_own),                \
+  AIO_FN("reactorPipe", aio_js_reactor_pipe),              \
+  AIO_FN("reactorSocketpair", aio_js_reactor_socketpair),
 
 #endif /* ASYNC_IO_REACTOR_H_ */
