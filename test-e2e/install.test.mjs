@@ -1,0 +1,379 @@
+// Packs every package, publishes them to a throw-away Verdaccio on 127.0.0.1 and
+// installs them in fresh projects as users do. Each scenario of issue 6 is one test.
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BACKENDS,
+  PUBLISHED,
+  cleanEnv,
+  cleanup,
+  installedScope,
+  manifest,
+  noCompilerPath,
+  project,
+  root,
+  run,
+  startRegistry,
+  tarList,
+  tarManifest,
+  tempDir,
+} from './harness.mjs';
+
+const HOST = `${process.platform}-${process.arch}`;
+/** What this Linux host must put in the tarballs: host builds (linux-x64) plus zig cross-builds. */
+const EXPECTED_PREBUILDS = {
+  'linux-epoll': [
+    'prebuilds/linux-x64/@async-io+linux-epoll.node',
+    'prebuilds/linux-x64/@async-io+linux-epoll.musl.node',
+    'prebuilds/linux-arm64/@async-io+linux-epoll.node',
+    'prebuilds/linux-arm64/@async-io+linux-epoll.musl.node',
+  ],
+  'poll-fallback': [
+    'prebuilds/linux-x64/@async-io+poll-fallback.node',
+    'prebuilds/linux-x64/@async-io+poll-fallback.musl.node',
+    'prebuilds/linux-arm64/@async-io+poll-fallback.node',
+    'prebuilds/linux-arm64/@async-io+poll-fallback.musl.node',
+    'prebuilds/darwin-x64/@async-io+poll-fallback.node',
+    'prebuilds/darwin-arm64/@async-io+poll-fallback.node',
+  ],
+  'bsd-kqueue': ['prebuilds/darwin-x64/@async-io+bsd-kqueue.node', 'prebuilds/darwin-arm64/@async-io+bsd-kqueue.node'],
+};
+const PLATFORM_BACKENDS = { 'linux-epoll': ['linux', 'android'], 'bsd-kqueue': ['darwin', 'freebsd', 'openbsd', 'netbsd'], 'solaris-ports': ['sunos'] };
+
+let registry;
+const tarballs = {}; // package dir name → .tgz path
+const setupNotes = [];
+
+beforeAll(async () => {
+  if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`the e2e suite runs on linux-x64, not ${HOST}`);
+  // 1. dist/ must exist (pnpm build); build it when it does not.
+  if (PUBLISHED.some((p) => !existsSync(join(root, 'packages', p, 'dist', 'index.js')))) {
+    run('pnpm', ['run', 'build'], { cwd: root, allowFail: true });
+  }
+  // 2. Prebuilds, made fresh: prebuildify on the host for the backends that serve
+  //    Linux, zig cross-builds for the rest. Stale ones (e.g. a stub kqueue build for
+  //    linux-x64 from an earlier `pnpm prebuild`) must not reach a tarball.
+  for (const b of BACKENDS) rmSync(join(root, 'packages', b, 'prebuilds'), { recursive: true, force: true });
+  for (const b of ['linux-epoll', 'poll-fallback']) {
+    const r = run('pnpm', ['run', 'prebuild'], { cwd: join(root, 'packages', b), allowFail: true });
+    if (r.status !== 0) setupNotes.push(`prebuild of ${b} failed:\n${r.stderr.slice(-2000)}`);
+  }
+  const cross = run(process.execPath, [join(root, 'scripts', 'cross-prebuild.mjs')], { cwd: root, allowFail: true });
+  if (cross.status !== 0) setupNotes.push(`cross-prebuild failed:\n${cross.stderr.slice(-2000)}`);
+  if (setupNotes.length) console.error(setupNotes.join('\n'));
+  // 3. Pack every package with pnpm (rewrites workspace: ranges, applies publishConfig).
+  const packDir = tempDir('packs');
+  for (const p of PUBLISHED) {
+    run('pnpm', ['pack', '--pack-destination', packDir], { cwd: join(root, 'packages', p) });
+    const m = manifest(p);
+    tarballs[p] = join(packDir, `${m.name.replace('@', '').replace('/', '-')}-${m.version}.tgz`);
+  }
+  // 4. A throw-away registry, and every package published to it.
+  registry = await startRegistry();
+  const publisher = project('publisher', registry);
+  for (const p of PUBLISHED) {
+    run('npm', ['publish', tarballs[p], '--access', 'public'], { cwd: publisher.dir, env: publisher.env });
+  }
+}, 600_000);
+
+afterAll(async () => {
+  await registry?.stop();
+  cleanup();
+});
+
+/** Runs `node -e code` (or `node --input-type=module`) inside a project. */
+function nodeIn(p, code, { esm = false, env = {} } = {}) {
+  const args = esm ? ['--input-type=module', '-e', code] : ['-e', code];
+  return run(process.execPath, args, { cwd: p.dir, env: { ...p.env, ...env } });
+}
+const FD_PROBE = `const r = require('@async-io/reactor'); const i = r.backendInfo();
+console.log(JSON.stringify({ fd: r.reactorFd(), name: i.name, file: i.file, prebuilt: i.prebuilt }));`;
+const fdProbe = (p, env) => JSON.parse(nodeIn(p, FD_PROBE, { env }).stdout);
+
+function expectNoBuildDirs(p) {
+  for (const b of BACKENDS) {
+    expect(existsSync(join(p.dir, 'node_modules', '@async-io', b, 'build')), `${b}/build/ exists: the install compiled`).toBe(false);
+  }
+}
+
+describe('tarballs (pnpm pack)', () => {
+  it('carry dist with CJS and ESM entry points and types, sources for a fallback compile, and no tests or build output', () => {
+    for (const p of PUBLISHED) {
+      const files = tarList(tarballs[p]);
+      for (const f of ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/index.mjs', 'dist/index.d.mts']) {
+        expect(files, `${p} lacks ${f}`).toContain(f);
+      }
+      if (BACKENDS.includes(p)) {
+        expect(files, `${p} lacks binding.gyp`).toContain('binding.gyp');
+        expect(files, `${p} lacks src/binding.c`).toContain('src/binding.c');
+      }
+      const bad = files.filter((f) => /^(test|build|node_modules|\.turbo)\/|\.test\.|tsbuildinfo$|vitest\.config/.test(f));
+      expect(bad, `${p} ships ${bad.join(', ')}`).toEqual([]);
+    }
+    expect(tarList(tarballs['backend-core'])).toEqual(expect.arrayContaining(['gyp.js', 'gyp.d.ts', 'include/async_io/addon.h', 'include/async_io/backend.h']));
+    expect(tarList(tarballs.reactor)).toContain('dist/cli.js');
+  });
+
+  it('the backends carry the host prebuild and the zig cross-builds, in prebuildify naming', () => {
+    for (const [p, want] of Object.entries(EXPECTED_PREBUILDS)) {
+      expect(tarList(tarballs[p]).filter((f) => f.startsWith('prebuilds/')).sort(), `${p} prebuilds`).toEqual(expect.arrayContaining(want));
+    }
+  });
+
+  it('packed manifests: workspace: ranges rewritten, os on each platform backend, prebuilds only for an os it serves', () => {
+    for (const p of PUBLISHED) {
+      const m = tarManifest(tarballs[p]);
+      const ranges = { ...m.dependencies, ...m.optionalDependencies, ...m.peerDependencies };
+      for (const [dep, range] of Object.entries(ranges)) {
+        expect(range, `${p} → ${dep}`).not.toMatch(/^workspace:/);
+        if (dep.startsWith('@async-io/')) expect(range, `${p} → ${dep} (fixed group)`).toBe(m.version);
+      }
+      expect(m.devDependencies ?? {}, `${p} devDependencies`).not.toHaveProperty('@async-io/conformance', expect.stringMatching(/^workspace:/));
+      if (PLATFORM_BACKENDS[p]) expect(m.os, `${p} os`).toEqual(PLATFORM_BACKENDS[p]);
+      else expect(m.os, `${p} os`).toBeUndefined();
+      for (const f of tarList(tarballs[p]).filter((f) => f.startsWith('prebuilds/'))) {
+        const platform = f.split('/')[1].split('-')[0];
+        if (m.os) expect(m.os, `${p} ships ${f}`).toContain(platform);
+      }
+    }
+    const facade = tarManifest(tarballs.reactor);
+    expect(Object.keys(facade.optionalDependencies).sort()).toEqual(['@async-io/bsd-kqueue', '@async-io/linux-epoll', '@async-io/solaris-ports']);
+    expect(facade.dependencies).toHaveProperty('@async-io/poll-fallback');
+    expect(facade.bin).toEqual({ 'async-io': 'dist/cli.js' });
+  });
+});
+
+describe('npm install @async-io/reactor', () => {
+  let p;
+  beforeAll(() => {
+    p = project('npm-facade', registry);
+    run('npm', ['install', '@async-io/reactor'], { cwd: p.dir, env: p.env });
+  }, 300_000);
+
+  it('installs linux-epoll and poll-fallback, not bsd-kqueue or solaris-ports', () => {
+    expect(installedScope(p.dir)).toEqual(['backend-core', 'linux-epoll', 'poll-fallback', 'reactor']);
+  });
+
+  it('reactorFd() is a number from the epoll prebuild; ASYNC_IO_BACKEND=poll gives null', () => {
+    const epoll = fdProbe(p);
+    expect(epoll).toMatchObject({ name: 'epoll', prebuilt: true });
+    expect(typeof epoll.fd).toBe('number');
+    expect(epoll.file).toMatch(/prebuilds\/linux-x64\/@async-io\+linux-epoll\.node$/);
+    expect(fdProbe(p, { ASYNC_IO_BACKEND: 'poll' })).toMatchObject({ name: 'poll', fd: null, prebuilt: true });
+    expectNoBuildDirs(p);
+  });
+
+  it('npx @async-io/reactor doctor names the prebuild it loaded', () => {
+    const { stdout } = run('npx', ['@async-io/reactor', 'doctor'], { cwd: p.dir, env: p.env });
+    expect(stdout).toMatch(/chosen\s+epoll/);
+    expect(stdout).toMatch(/file\s+\S*node_modules\/@async-io\/linux-epoll\/prebuilds\/linux-x64\/@async-io\+linux-epoll\.node \(prebuilt\)/);
+  });
+
+  it('CommonJS and ESM consumers run, and share one reactor', () => {
+    writeFileSync(join(p.dir, 'consumer.cjs'), `
+const { Async, pipe, write, read, reactorFd } = require('@async-io/reactor');
+const [r, w] = pipe();
+const a = new Async(r, { ownsFd: true });
+write(w, Buffer.from('cjs'));
+const buf = Buffer.alloc(8);
+a.readWith(() => read(r, buf)).then((n) => { console.log(buf.subarray(0, n).toString(), typeof reactorFd()); a.close(); });
+`);
+    writeFileSync(join(p.dir, 'consumer.mjs'), `
+import { createRequire } from 'node:module';
+import { Async, pipe, write, read, reactorFd, Reactor } from '@async-io/reactor';
+import { Poller } from '@async-io/linux-epoll';
+const cjs = createRequire(import.meta.url)('@async-io/reactor');
+const [r, w] = pipe();
+const a = new Async(r, { ownsFd: true });
+write(w, Buffer.from('esm'));
+const buf = Buffer.alloc(8);
+const n = await a.readWith(() => read(r, buf));
+a.close();
+console.log(buf.subarray(0, n).toString(), cjs.Reactor.get() === Reactor.get(), cjs.reactorFd() === reactorFd(), typeof Poller);
+`);
+    expect(run(process.execPath, ['consumer.cjs'], { cwd: p.dir, env: p.env }).stdout.trim()).toBe('cjs number');
+    expect(run(process.execPath, ['consumer.mjs'], { cwd: p.dir, env: p.env }).stdout.trim()).toBe('esm true true function');
+  });
+
+  it('a TypeScript consumer compiles with moduleResolution node16 (and runs) and bundler', () => {
+    run('npm', ['install', '--no-save', '@types/node@20'], { cwd: p.dir, env: p.env });
+    const src = `
+import { reactorFd, backendInfo, Async, pipe, type BackendName, type PollEvent } from '@async-io/reactor';
+import { Poller, Events } from '@async-io/linux-epoll';
+const fd: number | null = reactorFd();
+// @ts-expect-error reactorFd() is number | null: a wrong type must not compile
+const wrong: string = reactorFd();
+const name: BackendName = backendInfo().name;
+const poller = new Poller();
+const events = new Events(4);
+const [r] = pipe();
+const a: Async = new Async(r, { ownsFd: true });
+const first: PollEvent | undefined = events.length ? events.at(0) : undefined;
+poller.close(); a.close();
+console.log(JSON.stringify({ fd: typeof fd, name, wrong: typeof wrong, first: first ?? null }));
+`;
+    const tsc = join(root, 'node_modules', '.bin', 'tsc');
+    for (const [mode, options] of [
+      ['node16', { module: 'node16', moduleResolution: 'node16', outDir: 'out-node16' }],
+      ['bundler', { module: 'esnext', moduleResolution: 'bundler', noEmit: true }],
+    ]) {
+      const dir = join(p.dir, `ts-${mode}`);
+      mkdirSync(dir, { recursive: true });
+      // The same source as ESM (.mts) and as CommonJS (.cts) under node16.
+      writeFileSync(join(dir, 'index.mts'), src);
+      writeFileSync(join(dir, 'index.cts'), src);
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+        compilerOptions: { target: 'es2022', strict: true, types: ['node'], skipLibCheck: false, ...options },
+        include: ['*.mts', '*.cts'],
+      }, null, 2));
+      const r = run(tsc, ['-p', dir], { cwd: p.dir, env: p.env, allowFail: true });
+      expect(r.status, `tsc (${mode}):\n${r.stdout}${r.stderr}`).toBe(0);
+    }
+    for (const out of ['index.mjs', 'index.cjs']) {
+      const { stdout } = run(process.execPath, [join(p.dir, 'ts-node16', 'out-node16', out)], { cwd: p.dir, env: p.env });
+      expect(JSON.parse(stdout)).toEqual({ fd: 'number', name: 'epoll', wrong: 'number', first: null });
+    }
+  });
+});
+
+describe('pnpm add @async-io/reactor (pnpm 10 defaults: no dependency build scripts run)', () => {
+  let p;
+  beforeAll(() => {
+    p = project('pnpm-facade', registry);
+    run('pnpm', ['add', '@async-io/reactor'], { cwd: p.dir, env: p.env });
+  }, 300_000);
+
+  it('installs linux-epoll and poll-fallback, not bsd-kqueue or solaris-ports', () => {
+    expect(installedScope(p.dir)).toEqual(['backend-core', 'linux-epoll', 'poll-fallback', 'reactor']);
+  });
+
+  it('reactorFd() is a number from the prebuild; ASYNC_IO_BACKEND=poll gives null', () => {
+    const epoll = fdProbe(p);
+    expect(epoll).toMatchObject({ name: 'epoll', prebuilt: true });
+    expect(typeof epoll.fd).toBe('number');
+    expect(fdProbe(p, { ASYNC_IO_BACKEND: 'poll' })).toMatchObject({ name: 'poll', fd: null, prebuilt: true });
+  });
+
+  it('pnpm exec async-io doctor names the prebuild it loaded', () => {
+    const { stdout } = run('pnpm', ['exec', 'async-io', 'doctor'], { cwd: p.dir, env: p.env });
+    expect(stdout).toMatch(/chosen\s+epoll/);
+    expect(stdout).toMatch(/file\s+\S*linux-epoll\/prebuilds\/linux-x64\/@async-io\+linux-epoll\.node \(prebuilt\)/);
+  });
+});
+
+describe('npm install @async-io/linux-epoll alone', () => {
+  it('its Poller works with no facade installed, from the prebuild', () => {
+    const p = project('npm-epoll', registry);
+    run('npm', ['install', '@async-io/linux-epoll'], { cwd: p.dir, env: p.env });
+    expect(installedScope(p.dir)).toEqual(['backend-core', 'linux-epoll']);
+    const out = nodeIn(p, POLLER_PROBE).stdout;
+    expect(JSON.parse(out)).toMatchObject({ n: 1, key: 7, readable: true, backend: 'epoll', prebuilt: true });
+    expectNoBuildDirs(p);
+  });
+
+  it('with no compiler on PATH (no cc, c++, gcc, make, python3) the prebuild loads and nothing compiles', () => {
+    const p = project('npm-epoll-nocc', registry);
+    const bin = noCompilerPath();
+    const env = { ...p.env, PATH: bin };
+    const which = run('/bin/sh', ['-c', 'for t in cc c++ gcc make python3 python; do command -v $t; done; true'], { cwd: p.dir, env });
+    expect(which.stdout.trim(), 'the PATH still holds a toolchain').toBe('');
+    run(join(bin, 'npm'), ['install', '@async-io/linux-epoll'], { cwd: p.dir, env });
+    expectNoBuildDirs(p);
+    const out = run(join(bin, 'node'), ['-e', POLLER_PROBE], { cwd: p.dir, env }).stdout;
+    expect(JSON.parse(out)).toMatchObject({ n: 1, key: 7, backend: 'epoll', prebuilt: true });
+  });
+});
+describe('a platform backend on the wrong OS', () => {
+  it('npm refuses @async-io/bsd-kqueue and @async-io/solaris-ports on Linux (EBADPLATFORM)', () => {
+    const p = project('npm-wrong-os', registry);
+    for (const name of ['@async-io/bsd-kqueue', '@async-io/solaris-ports']) {
+      const r = run('npm', ['install', name], { cwd: p.dir, env: p.env, allowFail: true });
+      expect(r.status, `${name} installed on linux`).not.toBe(0);
+      expect(r.stderr).toContain('EBADPLATFORM');
+    }
+    expect(installedScope(p.dir)).toEqual([]);
+  });
+});
+
+const POLLER_PROBE = `
+const { Poller, Events, pipe, write, binary } = require('@async-io/linux-epoll');
+const poller = new Poller(); const [r, w] = pipe();
+poller.add(r, 7, { readable: true }, 'level'); write(w, Buffer.from('x'));
+const events = new Events(8); const n = poller.wait(events, 1000); const e = events.at(0);
+console.log(JSON.stringify({ n, key: e.key, readable: e.readable, backend: poller.backend, prebuilt: binary.prebuilt, file: binary.file }));
+poller.close();`;
+
+describe('npm install --omit=optional @async-io/reactor', () => {
+  it('the facade falls back to poll and says so with ASYNC_IO_FALLBACK_TO_POLL', () => {
+    const p = project('npm-omit-optional', registry);
+    run('npm', ['install', '--omit=optional', '@async-io/reactor'], { cwd: p.dir, env: p.env });
+    expect(installedScope(p.dir)).toEqual(['backend-core', 'poll-fallback', 'reactor']);
+    const r = nodeIn(p, `process.on('warning', (w) => console.log('WARNING', w.code));
+const { reactorFd, backendInfo } = require('@async-io/reactor');
+console.log(JSON.stringify({ fd: reactorFd(), name: backendInfo().name }));`);
+    expect(r.stdout).toContain('WARNING ASYNC_IO_FALLBACK_TO_POLL');
+    expect(JSON.parse(r.stdout.split('\n').find((l) => l.startsWith('{')))).toEqual({ fd: null, name: 'poll' });
+  });
+});
+
+describe('zig cross-builds', () => {
+  it('a zig-built linux-x64 prebuild (glibc 2.17 target) loads in Node and its Poller works', () => {
+    const p = project('zig-x64', registry);
+    run('npm', ['install', '@async-io/linux-epoll'], { cwd: p.dir, env: p.env });
+    const pkg = join(p.dir, 'node_modules', '@async-io', 'linux-epoll');
+    rmSync(join(pkg, 'prebuilds'), { recursive: true, force: true });
+    run(process.execPath, [join(root, 'scripts', 'cross-prebuild.mjs'), '--packages', 'linux-epoll', '--targets', 'linux-x64', '--out', join(p.dir, 'zig'), '--strict'], { cwd: root });
+    cpSync(join(p.dir, 'zig', 'linux-epoll'), join(pkg, 'prebuilds'), { recursive: true });
+    const out = JSON.parse(nodeIn(p, POLLER_PROBE).stdout);
+    expect(out).toMatchObject({ n: 1, key: 7, prebuilt: true });
+    expect(out.file).toBe(join(pkg, 'prebuilds', 'linux-x64', '@async-io+linux-epoll.node'));
+  });
+});
+
+describe('release flow: changeset version, then changeset publish to the local registry', () => {
+  it('bumps the fixed group together and publishes tarballs that contain the prebuilds', () => {
+    const copy = tempDir('release');
+    // A copy of the repo as CI has it after build + prebuild: sources, dist/, prebuilds/.
+    cpSync(root, copy, {
+      recursive: true,
+      filter: (src) => !/[\\/](node_modules|build|\.git|\.turbo|\.test-results)$/.test(src),
+    });
+    writeFileSync(join(copy, '.npmrc'), registry.npmrc);
+    writeFileSync(join(copy, '.changeset', 'e2e-release.md'), `---\n"@async-io/reactor": patch\n---\n\nEnd-to-end release check.\n`);
+    const git = (...args) => run('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@localhost', ...args], { cwd: copy });
+    git('init', '-q', '-b', 'main');
+    git('add', '-A');
+    git('commit', '-qm', 'release base');
+    const env = cleanEnv({ npm_config_registry: registry.url, npm_config_userconfig: join(copy, '.npmrc'), CI: 'true' });
+    // pnpm publish resolves workspace: ranges from the installed workspace; the store has it all.
+    run('pnpm', ['install', '--prefer-offline', '--ignore-scripts', '--no-frozen-lockfile', `--registry=${registry.url}`], { cwd: copy, env });
+    const changeset = join(root, 'node_modules', '.bin', 'changeset');
+    const before = manifest('reactor').version;
+    run(changeset, ['version'], { cwd: copy, env });
+    const versions = PUBLISHED.map((p) => JSON.parse(readText(join(copy, 'packages', p, 'package.json'))).version);
+    expect(new Set(versions).size, `fixed group versions: ${versions}`).toBe(1);
+    const version = versions[0];
+    expect(version).not.toBe(before);
+    for (const p of PUBLISHED) expect(existsSync(join(copy, 'packages', p, 'CHANGELOG.md')), `${p}/CHANGELOG.md`).toBe(true);
+    run(changeset, ['publish'], { cwd: copy, env });
+    // What the registry now serves for the new version.
+    const dl = tempDir('release-dl');
+    for (const p of PUBLISHED) {
+      const name = `@async-io/${p}`;
+      const { stdout } = run('npm', ['pack', `${name}@${version}`, '--pack-destination', dl, '--json'], { cwd: dl, env });
+      const tgz = join(dl, JSON.parse(stdout)[0].filename);
+      const m = tarManifest(tgz);
+      expect(m.version).toBe(version);
+      for (const [dep, range] of Object.entries({ ...m.dependencies, ...m.optionalDependencies })) {
+        if (dep.startsWith('@async-io/')) expect(range, `${p} → ${dep}`).toBe(version);
+      }
+      if (PLATFORM_BACKENDS[p]) expect(m.os).toEqual(PLATFORM_BACKENDS[p]);
+      if (EXPECTED_PREBUILDS[p]) expect(tarList(tgz)).toEqual(expect.arrayContaining(EXPECTED_PREBUILDS[p]));
+    }
+  });
+});
+
+function readText(f) {
+  return readFileSync(f, 'utf8');
+}
