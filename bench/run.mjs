@@ -44,6 +44,7 @@ const CONTENDERS = [
   { id: 'c-poll', label: 'C poll()', ...c('poll') },
   { id: 'poller-epoll', label: 'our Poller, epoll (sync wait)', ...node('poller.mjs'), args: ['backend=epoll'] },
   { id: 'reactor-epoll', label: 'our Reactor/Async, epoll (readWith)', ...node('reactor.mjs', { ASYNC_IO_BACKEND: 'epoll' }) },
+  { id: 'reactor-epoll-read', label: 'our Reactor/Async, epoll (handle.read)', ...node('reactor.mjs', { ASYNC_IO_BACKEND: 'epoll' }), args: ['api=read'] },
   { id: 'poller-poll', label: 'our Poller, poll backend', ...node('poller.mjs'), args: ['backend=poll'] },
   { id: 'reactor-poll', label: 'our Reactor/Async, ASYNC_IO_BACKEND=poll', ...node('reactor.mjs', { ASYNC_IO_BACKEND: 'poll' }) },
   { id: 'npm-epoll', label: 'npm epoll 4.x', ...node('npm-epoll.mjs') },
@@ -225,6 +226,7 @@ function targets(summary, scale, rss) {
     });
   };
   for (const P of [64, 1024]) add(`W1 P=${P}: Reactor/Async (readWith) ÷ C epoll`, ratioOf(`w1 P=${P}`, 'reactor-epoll'), 2.3);
+  for (const P of [64, 1024]) add(`W1 P=${P}: Reactor/Async (handle.read) ÷ C epoll`, ratioOf(`w1 P=${P}`, 'reactor-epoll-read'), 2.3);
   for (const P of [1, 64, 1024]) add(`W1 P=${P}: Poller (sync wait) ÷ C epoll`, ratioOf(`w1 P=${P}`, 'poller-epoll'), 1.8);
   if (scale.from) {
     for (const id of ['poller-epoll', 'reactor-epoll'])
@@ -334,7 +336,7 @@ function markdown(result) {
 }
 
 const COLORS = {
-  'c-epoll': '#333333', 'c-poll': '#888888', 'poller-epoll': '#1f77b4', 'reactor-epoll': '#2ca02c',
+  'c-epoll': '#333333', 'c-poll': '#888888', 'poller-epoll': '#1f77b4', 'reactor-epoll': '#2ca02c', 'reactor-epoll-read': '#17becf',
   'poller-poll': '#9ecae1', 'reactor-poll': '#a1d99b', 'npm-epoll': '#d62728', 'node-net': '#ff7f0e', floor: '#9467bd',
 };
 

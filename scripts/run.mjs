@@ -40,7 +40,10 @@ if (task === 'demo') {
   must(spawnSync(process.execPath, ['examples/demo.mjs'], { cwd: root, stdio: 'inherit', env }).status ?? 1);
 } else if (task === 'test') {
   rmSync(join(root, '.test-results'), { recursive: true, force: true });
-  const status = run(['exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue']);
+  let status = run(['exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue']);
+  // Native memory safety: the suites again against ASan/UBSan builds.
+  const sanitize = spawnSync(process.execPath, ['scripts/sanitize.mjs'], { cwd: root, stdio: 'inherit', env }).status;
+  if (status === 0) status = sanitize ?? 1;
   const summary = spawnSync(process.execPath, ['scripts/test-summary.mjs'], { cwd: root, stdio: 'inherit' }).status;
   process.exit(status !== 0 ? status : (summary ?? 1));
 } else {

@@ -5,7 +5,10 @@ import { latency, loadBackend, parseArgs, rate, run, sampleWakes, skip, timedAsy
 
 const a = parseArgs();
 const backend = process.env.ASYNC_IO_BACKEND ?? 'epoll';
-const contender = `reactor-${backend}`;
+// api=read: handle.read(buf) (skips the read a drained stream fd would fail);
+// default: readWith(() => read(fd, buf)).
+const useRead = a.api === 'read';
+const contender = `reactor-${backend}${useRead ? '-read' : ''}`;
 
 run(async () => {
   if (backend === 'poll') {
@@ -33,8 +36,10 @@ run(async () => {
       ops.push(() => read(fd, buf));
     }
     const reads = new Array(P);
+    const big = Buffer.alloc(64); // larger than a message: a short read = drained
     return () => {
-      for (let i = 0; i < P; i++) reads[i] = handles[i].readWith(ops[i]);
+      if (useRead) for (let i = 0; i < P; i++) reads[i] = handles[i].read(big);
+      else for (let i = 0; i < P; i++) reads[i] = handles[i].readWith(ops[i]);
       for (let i = 0; i < P; i++) write(wfd[i], one);
       return Promise.all(reads);
     };

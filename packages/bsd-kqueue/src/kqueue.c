@@ -13,6 +13,7 @@
 #include <sys/param.h> /* OpenBSD (the release date) */
 #endif
 #include <sys/event.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +63,8 @@ typedef struct {
   int broken;      /* EVFILT_WRITE was refused with EPIPE: wait reports it */
   uint64_t pass;   /* the wait that last stored an event for this fd ... */
   int slot;        /* ... and where, so that READ and WRITE merge */
+  dev_t dev;       /* the file registered: a closed-and-reused number names */
+  ino_t ino;       /* another file (polling #262) */
 } aio__reg_t;
 
 struct aio_poller_s {
@@ -433,19 +436,16 @@ static int supported(unsigned interest, aio_mode_t mode) {
  * believe it has (enabled, or disabled after a one-shot fired), which
  * changes nothing if it is. Returns 1 if it is gone, 0 if not or if there
  * is nothing to ask about, or a negative errno. */
-static int stale(aio_poller_t* p, int fd, const aio__reg_t* r) {
-  struct kevent kev;
-  int i, err;
-  for (i = 0; i < AIO__NFILTERS; i++)
-    if (r->knotes & aio__bit[i])
-      break;
-  if (i == AIO__NFILTERS)
-    return 0;
-  set_knote(&kev, fd, i,
-            oneshot(r->mode) && !r->armed ? EV_DISABLE : EV_ENABLE, r->gen);
-  if (submit(p, &kev, 1, &err) != 0 || err == 0)
-    return 0;
-  return err == ENOENT || err == EBADF ? 1 : -err;
+/* 1 if fd's number now names another file than the one registered (the
+ * user closed it without delete, which dropped its knotes, and the number was
+ * reused), 0 if it is the same file, or a negative errno. Compares file
+ * identity rather than probing the kernel: any EV_ADD/EV_ENABLE probe makes
+ * the kernel re-check readiness and re-fire an EV_CLEAR knote. */
+static int stale(int fd, const aio__reg_t* r) {
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return -errno;
+  return st.st_dev != r->dev || st.st_ino != r->ino;
 }
 
 int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
@@ -453,20 +453,21 @@ int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
   aio__reg_t* r;
   uintptr_t gen;
   unsigned now;
+  struct stat st;
   int err, broken;
   if (fd < 0)
     return -EBADF;
   err = supported(interest, mode);
   if (err != 0)
     return err;
-  /* With no filter to add the kernel never looks at fd; do it here so that
-   * a bogus number fails instead of growing the table that far. */
-  if (interest == 0 && fcntl(fd, F_GETFD) < 0)
+  /* Also makes a bogus number fail (EBADF) before the table grows that far,
+   * even with no filter to add, where the kernel would never look at fd. */
+  if (fstat(fd, &st) < 0)
     return -errno;
   pthread_mutex_lock(&p->lock);
   r = lookup(p, fd);
   if (r != NULL) {
-    err = stale(p, fd, r);
+    err = stale(fd, r);
     if (err == 0)
       err = -EEXIST;
     if (err < 0)
@@ -489,6 +490,8 @@ int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
   r->knotes = now;
   r->armed = 1;
   r->broken = broken;
+  r->dev = st.st_dev;
+  r->ino = st.st_ino;
   if (broken)
     err = mark_broken(p, fd);
 out:
@@ -693,16 +696,22 @@ static int deliver_broken(aio_poller_t* p, aio_event_t* out, int total,
 
 int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
                     int64_t timeout_ns) {
-  struct kevent ev[CHUNK];
+  struct kevent stack[CHUNK];
+  struct kevent* ev = stack;
   struct timespec ts;
   int n, total, woken = 0, forced = 0;
   if (capacity <= 0)
     return -EINVAL;
   /* Never ask for more than fits: a retrieved one-shot event is consumed,
    * so one we could not store would be lost. Each kernel event makes at
-   * most one aio event (READ and WRITE of one fd merge into one). */
-  if (capacity > CHUNK)
-    capacity = CHUNK;
+   * most one aio event (READ and WRITE of one fd merge into one). Large
+   * batches get one heap buffer: a second kevent() call in the same wait
+   * would report level-triggered fds twice. */
+  if (capacity > CHUNK) {
+    ev = (struct kevent*)malloc((size_t)capacity * sizeof(*ev));
+    if (ev == NULL)
+      return -ENOMEM;
+  }
   if (timeout_ns >= 0) {
     ts.tv_sec = (time_t)(timeout_ns / 1000000000);
     ts.tv_nsec = (long)(timeout_ns % 1000000000);
@@ -716,14 +725,20 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
   pthread_mutex_unlock(&p->lock);
   n = kevent(p->kq, NULL, 0, ev, capacity,
              timeout_ns < 0 && !forced ? NULL : &ts);
-  if (n < 0)
-    return -errno;
+  if (n < 0) {
+    n = -errno;
+    if (ev != stack)
+      free(ev);
+    return n;
+  }
   pthread_mutex_lock(&p->lock);
   p->pass++;
   total = deliver(p, ev, n, out, &woken);
   if (p->nbroken > 0)
     total = deliver_broken(p, out, total, capacity);
   pthread_mutex_unlock(&p->lock);
+  if (ev != stack)
+    free(ev);
   if (total > 0 || woken || timeout_ns == 0 || (n == 0 && !forced))
     return total;
   /* Woken with nothing for us: only events of fds deleted or disarmed

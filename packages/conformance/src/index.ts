@@ -616,3 +616,4 @@ export function describeConformance(options: ConformanceOptions): void {
     });
   });
 }
+export { describeHardening } from './hardening.js';

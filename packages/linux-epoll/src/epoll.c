@@ -147,43 +147,46 @@ static uint32_t to_flags(uint32_t e, unsigned interest) {
   return f;
 }
 
-#define CHUNK 512
+/* Batches up to this size use the stack; larger ones one heap buffer. */
+#define STACK_EVENTS 1024
 
 int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
                     int64_t timeout_ns) {
-  struct epoll_event ev[CHUNK];
-  int total = 0;
-  int first = 1;
-  /* Never ask for more than fits: an event the kernel hands over is consumed
-   * (a oneshot one is disarmed), so one we could not store would be lost. */
-  while (total < capacity) {
-    int want = capacity - total;
-    int n, i;
-    if (want > CHUNK) want = CHUNK;
-    n = epoll_wait_ns(p, ev, want, first ? timeout_ns : 0);
-    if (n < 0) {
-      if (total > 0) break; /* keep what we have; the error comes back */
-      return -errno;
-    }
-    for (i = 0; i < n; i++) {
-      uint64_t d = ev[i].data.u64;
-      uint32_t key = (uint32_t)d;
-      if (key == AIO_NOTIFY_KEY) {
-        uint64_t count;
-        /* Drain first, then clear the flag: a notify racing in between is
-         * covered by the wake this wait is about to return for. */
-        if (read(p->evfd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-          return -errno;
-        atomic_store(&p->notified, 0);
-        continue;
-      }
-      out[total].key = key;
-      out[total].flags = to_flags(ev[i].events, (unsigned)(d >> 32));
-      total++;
-    }
-    if (n < want) break;
-    first = 0;
+  struct epoll_event stack[STACK_EVENTS];
+  struct epoll_event* ev = stack;
+  int total = 0, n, i;
+  /* One epoll_wait per wait, and never asking for more than fits: a second
+   * call would report level-triggered fds again, and an event the kernel
+   * hands over that we could not store would be lost (oneshot disarms). */
+  if (capacity > STACK_EVENTS) {
+    ev = (struct epoll_event*)malloc((size_t)capacity * sizeof(*ev));
+    if (ev == NULL) return -ENOMEM;
   }
+  n = epoll_wait_ns(p, ev, capacity, timeout_ns);
+  if (n < 0) {
+    n = -errno;
+    if (ev != stack) free(ev);
+    return n;
+  }
+  for (i = 0; i < n; i++) {
+    uint64_t d = ev[i].data.u64;
+    uint32_t key = (uint32_t)d;
+    if (key == AIO_NOTIFY_KEY) {
+      uint64_t count;
+      /* Drain first, then clear the flag: a notify racing in between is
+       * covered by the wake this wait is about to return for. */
+      if (read(p->evfd, &count, sizeof(count)) < 0 && errno != EAGAIN) {
+        total = -errno;
+        break;
+      }
+      atomic_store(&p->notified, 0);
+      continue;
+    }
+    out[total].key = key;
+    out[total].flags = to_flags(ev[i].events, (unsigned)(d >> 32));
+    total++;
+  }
+  if (ev != stack) free(ev);
   return total;
 }
 

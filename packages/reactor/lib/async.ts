@@ -89,6 +89,8 @@ export class Async implements Disposable, Source {
   #ref = true;
   /** edge mode: readiness seen and not yet disproved (EAGAIN, short read) */
   #ready = 0;
+  /** edge mode: known to block (EAGAIN or a short stream read seen, no event since) */
+  #blocked = 0;
   /** oneshot mode: the interest currently armed in the kernel */
   #armed = 0;
   #priorityRegistered = false;
@@ -302,9 +304,14 @@ export class Async implements Disposable, Source {
     this.close();
   }
 
-  /** First attempt synchronously (no promise machinery when it succeeds). */
+  /**
+   * First attempt synchronously (no promise machinery when it succeeds),
+   * unless the fd is known to block: edge-tracked readiness cleared by an
+   * earlier would-block and not renewed by an event since (tokio's rule).
+   */
   #with<T>(bit: number, op: () => T | null, options: WaitOptions | undefined): Promise<T> {
     if (typeof op !== 'function') return Promise.reject(invalidArgType('op', 'of type function', op));
+    if ((this.#blocked & bit) !== 0) return this.#retry(bit, op, options, true);
     if (options === undefined && !this.#closed) {
       let result: T | null;
       try {
@@ -314,7 +321,7 @@ export class Async implements Disposable, Source {
         result = null;
       }
       if (result !== null) return Promise.resolve(result);
-      this.#ready &= ~bit;
+      this.#wouldBlock(bit);
       return this.#retry(bit, op, undefined, true);
     }
     return this.#retry(bit, op, options, false);
@@ -335,8 +342,14 @@ export class Async implements Disposable, Source {
         result = null;
       }
       if (result !== null) return result;
-      this.#ready &= ~bit;
+      this.#wouldBlock(bit);
     }
+  }
+
+  /** op said EAGAIN: edge mode remembers it until the kernel's next edge. */
+  #wouldBlock(bit: number): void {
+    this.#ready &= ~bit;
+    if (this.#edge) this.#blocked |= bit;
   }
 
   async #io(bit: number, buf: ArrayBufferView, options: WaitOptions | undefined): Promise<number> {
@@ -344,7 +357,7 @@ export class Async implements Disposable, Source {
     const signal = checkOptions(options);
     const native = this.#native;
     // A drained stream fd can only say EAGAIN until the next edge: wait first.
-    let waitFirst = this.#edge && this.#stream && (this.#ready & bit) === 0;
+    let waitFirst = (this.#blocked & bit) !== 0;
     for (;;) {
       if (waitFirst) await this.#wait(bit, signal);
       waitFirst = true;
@@ -352,10 +365,10 @@ export class Async implements Disposable, Source {
       if (signal?.aborted) throw abortError(signal);
       const n = bit === R ? native.read(this.fd, buf) : native.write(this.fd, buf);
       if (n !== null) {
-        if (this.#stream && n < buf.byteLength && n > 0) this.#ready &= ~bit;
+        if (this.#stream && n < buf.byteLength && n > 0) this.#wouldBlock(bit);
         return n;
       }
-      this.#ready &= ~bit;
+      this.#wouldBlock(bit);
     }
   }
 
@@ -371,7 +384,7 @@ export class Async implements Disposable, Source {
       // confirm with one poll(0) instead of trusting it.
       const now = this.#native.fdReadiness(this.fd);
       if ((now & (bit | FLAG_HANGUP | FLAG_ERROR)) !== 0) return Promise.resolve();
-      this.#ready &= ~bit;
+      this.#wouldBlock(bit);
     }
     return this.#wait(bit, signal);
   }
@@ -465,8 +478,12 @@ export class Async implements Disposable, Source {
   [kOnEvent](flags: number): void {
     // Hangup and error wake every waiter: their next op reports EOF or the error.
     const bits = flags & (FLAG_HANGUP | FLAG_ERROR) ? ALL : flags & ALL;
-    if (this.#edge) this.#ready |= bits;
-    else this.#armed = 0;
+    if (this.#edge) {
+      this.#ready |= bits;
+      this.#blocked &= ~bits;
+    } else {
+      this.#armed = 0;
+    }
     if (bits & R) this.#wake(0, null);
     if (bits & W) this.#wake(1, null);
     if (bits & P) this.#wake(2, null);

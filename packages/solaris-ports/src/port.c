@@ -328,7 +328,8 @@ static int deliver(aio_poller_t* p, const port_event_t* ev, unsigned n,
 
 int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
                     int64_t timeout_ns) {
-  port_event_t ev[CHUNK];
+  port_event_t stack[CHUNK];
+  port_event_t* ev = stack;
   struct timespec ts;
   uint_t nget = 1; /* in: return once one event is there; out: the count */
   uint_t n;
@@ -342,8 +343,11 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
   /* Never ask for more than fits: a retrieved event is consumed (its
    * association is gone), so one we could not store would be lost. One call
    * per wait: a second one could see a level fd re-armed by the first. */
-  if (capacity > CHUNK)
-    capacity = CHUNK;
+  if (capacity > CHUNK) {
+    ev = (port_event_t*)malloc((size_t)capacity * sizeof(*ev));
+    if (ev == NULL)
+      return -ENOMEM;
+  }
   /* The kernel does not always update nget (an interrupted or spurious
    * return leaves the 1 we passed in), and it can return events along with
    * ETIME or EINTR. portev_source is never 0 in a real event, so it tells
@@ -352,8 +356,11 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
   if (port_getn(p->port, ev, (uint_t)capacity, &nget,
                 timeout_ns < 0 ? NULL : &ts) < 0) {
     err = errno;
-    if (err != ETIME && err != EINTR)
+    if (err != ETIME && err != EINTR) {
+      if (ev != stack)
+        free(ev);
       return -err;
+    }
   }
   n = ev[0].portev_source == 0 ? 0 : nget;
   if (n > (uint_t)capacity)
@@ -361,6 +368,8 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
   pthread_mutex_lock(&p->lock);
   total = deliver(p, ev, n, out, &woken);
   pthread_mutex_unlock(&p->lock);
+  if (ev != stack)
+    free(ev);
   if (total > 0 || woken)
     return total;
   if (err == ETIME || timeout_ns == 0)

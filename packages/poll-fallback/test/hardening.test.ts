@@ -1,0 +1,3 @@
+import { describeHardening } from '@async-io/conformance';
+
+describeHardening({ modulePath: require.resolve('@async-io/poll-fallback') });
