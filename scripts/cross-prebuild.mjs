@@ -85,7 +85,7 @@ export function gypTarget(pkgDir, os) {
 }
 
 /** Builds one prebuild; returns its path, or null when its sources are missing. */
-export function crossBuild({ pkg, target, zig, outDir, strict = false }) {
+export function crossBuild({ pkg, target, zig, outDir, strict = false, werror = false }) {
   const pkgDir = join(root, 'packages', pkg);
   const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
   const t = TARGETS[target];
@@ -102,6 +102,7 @@ export function crossBuild({ pkg, target, zig, outDir, strict = false }) {
   const file = join(dir, `${manifest.name.replace(/\//g, '+')}${t.libc === 'musl' ? '.musl' : ''}.node`);
   const args = [
     'cc', '-target', t.zig, '-shared', '-fPIC', '-O2', '-s',
+    ...(werror ? ['-Wall', '-Wextra', '-Werror'] : []),
     ...gyp.cflags,
     '-I', '/usr/include/node',
     '-I', join(root, 'packages', 'backend-core', 'include'),
