@@ -311,8 +311,13 @@ export class Async implements Disposable, Source {
    */
   #with<T>(bit: number, op: () => T | null, options: WaitOptions | undefined): Promise<T> {
     if (typeof op !== 'function') return Promise.reject(invalidArgType('op', 'of type function', op));
-    if ((this.#blocked & bit) !== 0) return this.#retry(bit, op, options, true);
-    if (options === undefined && !this.#closed) {
+    let signal: AbortSignal | undefined;
+    try {
+      signal = checkOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if ((this.#blocked & bit) === 0 && signal === undefined && !this.#closed) {
       let result: T | null;
       try {
         result = op();
@@ -322,28 +327,34 @@ export class Async implements Disposable, Source {
       }
       if (result !== null) return Promise.resolve(result);
       this.#wouldBlock(bit);
-      return this.#retry(bit, op, undefined, true);
     }
-    return this.#retry(bit, op, options, false);
+    return this.#op(bit, op, signal, true);
   }
 
-  async #retry<T>(bit: number, op: () => T | null, options: WaitOptions | undefined, waitFirst: boolean): Promise<T> {
-    const signal = checkOptions(options);
-    for (;;) {
-      if (waitFirst) await this.#wait(bit, signal);
-      waitFirst = true;
-      if (this.#closed) throw closedError();
-      if (signal?.aborted) throw abortError(signal);
-      let result: T | null;
-      try {
-        result = op();
-      } catch (error) {
-        if (!wouldBlock(error)) throw error;
-        result = null;
-      }
-      if (result !== null) return result;
-      this.#wouldBlock(bit);
-    }
+  /**
+   * Runs `attempt` until it does not would-block, waiting for `bit` between
+   * tries. The retry runs as the waiter itself, straight from the reactor's
+   * dispatch: no async frame and no intermediate promise per event.
+   */
+  #op<T>(bit: number, attempt: () => T | null, signal: AbortSignal | undefined, waitFirst: boolean): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const step = (): void => {
+        if (this.#closed) return reject(closedError());
+        if (signal?.aborted) return reject(abortError(signal));
+        let result: T | null;
+        try {
+          result = attempt();
+        } catch (error) {
+          if (!wouldBlock(error)) return reject(error);
+          result = null;
+        }
+        if (result !== null) return resolve(result);
+        this.#wouldBlock(bit);
+        this.#enqueue(bit, step, reject, signal);
+      };
+      if (waitFirst) this.#enqueue(bit, step, reject, signal);
+      else step();
+    });
   }
 
   /** op said EAGAIN: edge mode remembers it until the kernel's next edge. */
@@ -352,24 +363,25 @@ export class Async implements Disposable, Source {
     if (this.#edge) this.#blocked |= bit;
   }
 
-  async #io(bit: number, buf: ArrayBufferView, options: WaitOptions | undefined): Promise<number> {
-    checkBuffer(buf);
-    const signal = checkOptions(options);
-    const native = this.#native;
-    // A drained stream fd can only say EAGAIN until the next edge: wait first.
-    let waitFirst = (this.#blocked & bit) !== 0;
-    for (;;) {
-      if (waitFirst) await this.#wait(bit, signal);
-      waitFirst = true;
-      if (this.#closed) throw closedError();
-      if (signal?.aborted) throw abortError(signal);
-      const n = bit === R ? native.read(this.fd, buf) : native.write(this.fd, buf);
-      if (n !== null) {
-        if (this.#stream && n < buf.byteLength && n > 0) this.#wouldBlock(bit);
-        return n;
-      }
-      this.#wouldBlock(bit);
+  #io(bit: number, buf: ArrayBufferView, options: WaitOptions | undefined): Promise<number> {
+    let signal: AbortSignal | undefined;
+    try {
+      checkBuffer(buf);
+      signal = checkOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
     }
+    const native = this.#native;
+    const fd = this.fd;
+    const stream = this.#stream;
+    const attempt = (): number | null => {
+      const n = bit === R ? native.read(fd, buf) : native.write(fd, buf);
+      // A short read/write on a stream fd: drained/full until the next edge.
+      if (n !== null && stream && n > 0 && n < buf.byteLength) this.#wouldBlock(bit);
+      return n;
+    };
+    // Known to block (EAGAIN or a short stream read seen): wait first.
+    return this.#op(bit, attempt, signal, (this.#blocked & bit) !== 0);
   }
 
   #readiness(bit: number, options: WaitOptions | undefined): Promise<void> {
@@ -392,29 +404,34 @@ export class Async implements Disposable, Source {
   #wait(bit: number, signal: AbortSignal | undefined): Promise<void> {
     if (this.#closed) return Promise.reject(closedError());
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
-      const slot = bit >> 1;
-      if (signal) {
-        waiter.onAbort = () => {
-          if (this.#remove(slot, waiter)) {
-            this.#settled();
-            reject(abortError(signal));
-          }
-        };
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
-      }
-      if (slot === 0 ? this.#w0 === null : slot === 1 ? this.#w1 === null : this.#w2 === null) {
-        if (slot === 0) this.#w0 = waiter;
-        else if (slot === 1) this.#w1 = waiter;
-        else this.#w2 = waiter;
-      } else {
-        (this.#more ??= [[], [], []])[slot]!.push(waiter);
-      }
-      this.#pending++;
-      if (this.#ref) this.#reactor.retain();
-      if (!this.#edge) this.#arm();
-    });
+    return new Promise<void>((resolve, reject) => this.#enqueue(bit, resolve, reject, signal));
+  }
+
+  /** Queues a waiter for `bit`; `resolve` runs when an event brings it. */
+  #enqueue(bit: number, resolve: () => void, reject: (error: Error) => void, signal: AbortSignal | undefined): void {
+    if (this.#closed) return reject(closedError());
+    if (signal?.aborted) return reject(abortError(signal));
+    const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
+    const slot = bit >> 1;
+    if (signal) {
+      waiter.onAbort = () => {
+        if (this.#remove(slot, waiter)) {
+          this.#settled();
+          reject(abortError(signal));
+        }
+      };
+      signal.addEventListener('abort', waiter.onAbort, { once: true });
+    }
+    if (slot === 0 ? this.#w0 === null : slot === 1 ? this.#w1 === null : this.#w2 === null) {
+      if (slot === 0) this.#w0 = waiter;
+      else if (slot === 1) this.#w1 = waiter;
+      else this.#w2 = waiter;
+    } else {
+      (this.#more ??= [[], [], []])[slot]!.push(waiter);
+    }
+    this.#pending++;
+    if (this.#ref) this.#reactor.retain();
+    if (!this.#edge) this.#arm();
   }
 
   #remove(slot: number, waiter: Waiter): boolean {
@@ -469,9 +486,14 @@ export class Async implements Disposable, Source {
 
   #settle(w: Waiter, error: Error | null): void {
     if (w.onAbort) w.signal!.removeEventListener('abort', w.onAbort);
-    this.#settled();
-    if (error === null) w.resolve();
-    else w.reject(error);
+    // Settle before counting down: a retrying op re-queues inside resolve(),
+    // and the reactor's ref count then never touches zero in between.
+    try {
+      if (error === null) w.resolve();
+      else w.reject(error);
+    } finally {
+      this.#settled();
+    }
   }
 
   /** @internal the reactor delivers an event (FLAG_* bits) */

@@ -1,0 +1,12 @@
+import { join } from 'node:path';
+import { backendRow, preferredBackend } from '@async-io/backend-core';
+import { describeConformance } from '../src/index.js';
+
+// polling's `polling_test_poll_backend`: ASYNC_IO_BACKEND picks the backend
+// the whole suite runs against (default: this platform's). `pnpm test` here
+// runs it twice: the platform's backend, then ASYNC_IO_BACKEND=poll.
+const name = process.env.ASYNC_IO_BACKEND || preferredBackend(process.platform);
+const row = name ? backendRow(name) : undefined;
+if (!row) throw new Error(`ASYNC_IO_BACKEND=${name}: not a backend`);
+const dir = join(__dirname, '..', '..', row.package.split('/')[1]!);
+describeConformance({ modulePath: require.resolve(dir), label: `${row.name} (selected by ASYNC_IO_BACKEND=${name})` });
