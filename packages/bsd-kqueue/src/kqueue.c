@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "async_io/backend.h"
+#include "async_io/fdtable.h"
 
 /* kqueue1(): NetBSD 6, OpenBSD 7.4, FreeBSD 14 (whose <sys/event.h> says so
  * with KQUEUE_CLOEXEC, for kqueuex()). macOS has none. */
@@ -275,22 +276,7 @@ static aio__reg_t* lookup(aio_poller_t* p, int fd) {
 }
 
 static int grow(aio_poller_t* p, int fd) {
-  aio__reg_t* regs;
-  size_t n;
-  if (fd < p->nregs)
-    return 0;
-  n = p->nregs > 0 ? (size_t)p->nregs : 64;
-  while (n <= (size_t)fd)
-    n *= 2;
-  if (n > INT_MAX)
-    n = (size_t)INT_MAX;
-  regs = (aio__reg_t*)realloc(p->regs, n * sizeof(*regs));
-  if (regs == NULL)
-    return -ENOMEM;
-  memset(regs + p->nregs, 0, (n - (size_t)p->nregs) * sizeof(*regs));
-  p->regs = regs;
-  p->nregs = (int)n;
-  return 0;
+  return aio_fdtable_grow((void**)&p->regs, &p->nregs, sizeof(*p->regs), fd);
 }
 
 static uintptr_t new_gen(aio_poller_t* p) {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "async_io/backend.h"
+#include "async_io/fdtable.h"
 
 /* What the user registered, by slot; p->pfds[slot] is what poll() sees. A
  * disarmed registration keeps its fd here and -1 there. */
@@ -244,20 +245,10 @@ static int lookup(const aio_poller_t* p, int fd) {
 }
 
 static int reserve(aio_poller_t* p, int fd) {
-  if (fd >= p->nslots) {
-    size_t n = p->nslots > 0 ? (size_t)p->nslots : 64;
-    int* slots;
-    while (n <= (size_t)fd)
-      n *= 2;
-    if (n > INT_MAX)
-      n = (size_t)INT_MAX;
-    slots = (int*)realloc(p->slots, n * sizeof(*slots));
-    if (slots == NULL)
-      return -ENOMEM;
-    memset(slots + p->nslots, 0, (n - (size_t)p->nslots) * sizeof(*slots));
-    p->slots = slots;
-    p->nslots = (int)n;
-  }
+  int err = aio_fdtable_grow((void**)&p->slots, &p->nslots, sizeof(*p->slots),
+                             fd);
+  if (err != 0)
+    return err;
   if (p->nfds == p->cap) {
     size_t n = (size_t)p->cap * 2;
     struct pollfd* pfds;

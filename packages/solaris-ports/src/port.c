@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "async_io/backend.h"
+#include "async_io/fdtable.h"
 
 /* An association is one-shot: the kernel drops it when its event is
  * retrieved, and accepts a second port_associate() of an fd silently. This
@@ -113,22 +114,7 @@ static aio__reg_t* lookup(aio_poller_t* p, int fd) {
 }
 
 static int grow(aio_poller_t* p, int fd) {
-  aio__reg_t* regs;
-  size_t n;
-  if (fd < p->nregs)
-    return 0;
-  n = p->nregs > 0 ? (size_t)p->nregs : 64;
-  while (n <= (size_t)fd)
-    n *= 2;
-  if (n > INT_MAX)
-    n = (size_t)INT_MAX;
-  regs = (aio__reg_t*)realloc(p->regs, n * sizeof(*regs));
-  if (regs == NULL)
-    return -ENOMEM;
-  memset(regs + p->nregs, 0, (n - (size_t)p->nregs) * sizeof(*regs));
-  p->regs = regs;
-  p->nregs = (int)n;
-  return 0;
+  return aio_fdtable_grow((void**)&p->regs, &p->nregs, sizeof(*p->regs), fd);
 }
 
 static uintptr_t new_gen(aio_poller_t* p) {
