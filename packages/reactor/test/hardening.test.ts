@@ -214,7 +214,7 @@ describe(`hardening: reactor on ${EXPECTED_BACKEND}`, () => {
     const fds1 = tools.fdCount();
     const rss1 = await tools.rssMiB();
     log(`leaks: ${FIGURES.cycles} Async cycles in ${(took / 1000).toFixed(1)} s, fds ${fds0} -> ${fds1}, RSS ${rss0.toFixed(1)} -> ${rss1.toFixed(1)} MiB (tolerance +${FIGURES.rssToleranceMiB} MiB)`);
-    expect(fds1).toBe(fds0);
+    expect(fds1).toBeLessThanOrEqual(fds0);
     expect(rss1 - rss0).toBeLessThan(FIGURES.rssToleranceMiB);
   }, 120_000);
 
@@ -224,7 +224,7 @@ describe(`hardening: reactor on ${EXPECTED_BACKEND}`, () => {
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     log(`leaks: ${out.cycles} Reactor-in-Worker cycles, fds ${out.fdsBefore} -> ${out.fdsAfter}, RSS ${out.rssBefore.toFixed(1)} -> ${out.rssAfter.toFixed(1)} MiB (tolerance +32 MiB: Worker isolates)`);
-    expect(out.fdsAfter).toBe(out.fdsBefore);
+    expect(out.fdsAfter).toBeLessThanOrEqual(out.fdsBefore);
     expect(out.rssAfter - out.rssBefore).toBeLessThan(32);
   }, 150_000);
 
@@ -365,7 +365,7 @@ describe(`hardening: reactor on ${EXPECTED_BACKEND}`, () => {
       }
     }
     log(`scale: ${2 * n} fds on one reactor, 2 rounds of ${2 * n} waits, each woken once, ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    expect(tools.fdCount()).toBe(fds0);
+    expect(tools.fdCount()).toBeLessThanOrEqual(fds0);
   }, 120_000);
 
   it('bad input: every facade function throws (or rejects with) its documented coded error, never crashes or hangs', async () => {
