@@ -117,7 +117,10 @@ export class Reactor {
     const PollerFromHandle = mod.Poller as unknown as new (handle: unknown) => Poller;
     this.poller = new PollerFromHandle(native.reactorPoller(this.#handle));
     this.backend = row.name;
-    this.fd = this.poller.fd;
+    // A dup of the poller's fd: closing or misusing it cannot break the
+    // reactor (or make libuv abort on a watched fd that vanished).
+    const fd = native.reactorFd(this.#handle);
+    this.fd = fd < 0 ? null : fd;
     debug('reactor: backend %s, driver %s, fd %s', this.backend, driver, this.fd);
   }
 
@@ -224,6 +227,7 @@ interface ReactorNative {
   reactorDispatch(handle: unknown): number;
   reactorRef(handle: unknown, on: boolean): void;
   reactorOwn(handle: unknown, fd: number, owned: boolean): void;
+  reactorFd(handle: unknown): number;
   reactorPipe(handle: unknown): [number, number];
   reactorSocketpair(handle: unknown): [number, number];
 }

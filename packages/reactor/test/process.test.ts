@@ -83,3 +83,23 @@ describe('doctor', () => {
     expect(r.stdout).toMatch(/ERR_ASYNC_IO_UNKNOWN_BACKEND/);
   });
 });
+
+describe(`misusing reactorFd() on ${EXPECTED_BACKEND}`, () => {
+  it('reading, writing or closing it gives coded errors and never crashes; the reactor keeps working', async () => {
+    const r = await runFixture('misuse.cjs');
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    if (EXPECTED_BACKEND === 'poll') {
+      // No fd to misuse: the helpers refuse null with a type error.
+      expect(out).toMatchObject({ read: 'ERR_INVALID_ARG_TYPE', close: 'ERR_INVALID_ARG_TYPE' });
+    } else {
+      expect(out.read).toBe('EINVAL'); // an epoll fd cannot be read
+      expect(out.write).toBe('EINVAL');
+      expect(out.close).toBe('ok'); // it is the user's own dup to close...
+    }
+    // ...and the reactor never noticed: waits still complete, handles still register.
+    expect(out.waitAfterClose).toBe('resolved');
+    expect(out.newHandle).toBe('ok');
+  });
+});

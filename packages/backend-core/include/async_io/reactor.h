@@ -60,6 +60,11 @@ typedef struct aio_reactor_s {
    * terminated Worker leaks none of them */
   int* owned;
   int nowned, owned_cap;
+  /* What reactorFd() hands out: a close-on-exec dup of the poller's fd, so
+   * that a user who closes (or otherwise abuses) it cannot pull the fd from
+   * under libuv's watch (libuv aborts when epoll_ctl fails on a watched fd)
+   * or under our own poller. -1 when the backend has no fd. */
+  int public_fd;
 } aio_reactor_t;
 
 static void aio__reactor_unref_state(aio_reactor_t* r) {
@@ -194,6 +199,17 @@ static void aio__reactor_teardown(napi_async_cleanup_hook_handle handle,
   r->cleanup = handle;
   r->closing = 1;
   while (r->nowned > 0) close(r->owned[--r->nowned]);
+  if (r->public_fd >= 0) {
+    /* Best effort against closing a number the user closed and the process
+     * reused for another file: close it only if it still names the same
+     * kind of kernel object as the poller's own fd. */
+    struct stat a, b;
+    if (fstat(r->public_fd, &a) == 0 &&
+        fstat(aio_poller_fd(r->poller), &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino && a.st_mode == b.st_mode)
+      close(r->public_fd);
+    r->public_fd = -1;
+  }
   if (r->thread_started) {
     pthread_mutex_lock(&r->lock);
     r->stop = 1;
@@ -243,6 +259,7 @@ static napi_value aio_js_reactor_create(napi_env env, napi_callback_info info) {
   r = (aio_reactor_t*)calloc(1, sizeof(*r));
   if (r == NULL) return aio_throw_errno(env, -ENOMEM, "malloc");
   r->env = env;
+  r->public_fd = -1;
   r->driver = (int)driver;
   r->refs = 1; /* the JS handle; the live state takes one more below */
   r->batch = (aio_event_t*)data;
@@ -268,6 +285,14 @@ static napi_value aio_js_reactor_create(napi_env env, napi_callback_info info) {
   if (r->shared == NULL) {
     aio__reactor_unref_state(r);
     return aio_throw_errno(env, -ENOMEM, "malloc");
+  }
+  if (aio_poller_fd(r->poller) >= 0) {
+    r->public_fd = fcntl(aio_poller_fd(r->poller), F_DUPFD_CLOEXEC, 0);
+    if (r->public_fd < 0) {
+      err = -errno;
+      aio__reactor_unref_state(r);
+      return aio_throw_errno(env, err, "fcntl");
+    }
   }
 
   err = 0;
@@ -433,6 +458,15 @@ static napi_value aio_js_reactor_socketpair(napi_env env,
   return aio__reactor_pair(env, info, aio_js_socketpair);
 }
 
+/* reactorFd(handle) -> the public dup of the poller's fd, or -1. */
+static napi_value aio_js_reactor_fd(napi_env env, napi_callback_info info) {
+  aio_args_t a;
+  aio_reactor_t* r;
+  if (!aio__args(env, info, &a) || (r = aio__reactor_arg(&a)) == NULL)
+    return NULL;
+  return aio__int(env, r->public_fd);
+}
+
 /* reactorDriver(handle) -> 0 nested, 1 thread, 2 external */
 static napi_value aio_js_reactor_driver(napi_env env, napi_callback_info info) {
   aio_args_t a;
@@ -448,6 +482,7 @@ static napi_value aio_js_reactor_driver(napi_env env, napi_callback_info info) {
   AIO_FN("reactorDispatch", aio_js_reactor_dispatch),     \
   AIO_FN("reactorRef", aio_js_reactor_ref),               \
   AIO_FN("reactorDriver", aio_js_reactor_driver),          \
+  AIO_FN("reactorFd", aio_js_reactor_fd),                  \
   AIO_FN("reactorOwn", aio_js_reactor_own),                \
   AIO_FN("reactorPipe", aio_js_reactor_pipe),              \
   AIO_FN("reactorSocketpair", aio_js_reactor_socketpair),
