@@ -1,6 +1,5 @@
 import type { NativeAddon } from './native.js';
-import { invalidArgType } from './errors.js';
-import { validateFd } from './validate.js';
+import { validateBuffer, validateFd } from './validate.js';
 
 /** The fd helpers every backend addon carries. Would-block is `null`, never a throw. */
 export interface FdHelpers {
@@ -18,10 +17,6 @@ export interface FdHelpers {
   setNonblocking(fd: number): void;
 }
 
-function checkBuffer(buf: unknown): asserts buf is ArrayBufferView {
-  if (!ArrayBuffer.isView(buf)) throw invalidArgType('buffer', 'an instance of Buffer, TypedArray, or DataView', buf);
-}
-
 /** Wraps an addon's fd helpers with Node-style argument checks. */
 export function defineFdHelpers(addon: NativeAddon): FdHelpers {
   return {
@@ -29,12 +24,12 @@ export function defineFdHelpers(addon: NativeAddon): FdHelpers {
     socketpair: () => addon.socketpair(),
     read(fd, buf) {
       validateFd(fd);
-      checkBuffer(buf);
+      validateBuffer(buf);
       return addon.read(fd, buf);
     },
     write(fd, buf) {
       validateFd(fd);
-      checkBuffer(buf);
+      validateBuffer(buf);
       return addon.write(fd, buf);
     },
     close(fd) {

@@ -33,3 +33,8 @@ export function timeoutArg(timeout: unknown, name = 'timeoutMs'): number {
   if (Number.isNaN(timeout) || timeout < 0) throw outOfRange(name, '>= 0, null or undefined', timeout);
   return timeout;
 }
+
+/** Throws unless `buf` is a Buffer, TypedArray or DataView. */
+export function validateBuffer(buf: unknown, name = 'buffer'): asserts buf is ArrayBufferView {
+  if (!ArrayBuffer.isView(buf)) throw invalidArgType(name, 'an instance of Buffer, TypedArray, or DataView', buf);
+}

@@ -7,6 +7,7 @@ import {
   FLAG_WRITABLE,
   invalidArgType,
   type NativeAddon,
+  validateBuffer,
   validateFd,
 } from '@async-io/backend-core';
 import { backendModule, kOnEvent, kOnFailure, Reactor, type Source } from './reactor.js';
@@ -49,10 +50,6 @@ function checkOptions(options: WaitOptions | undefined): AbortSignal | undefined
     throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
   }
   return signal;
-}
-
-function checkBuffer(buf: unknown): asserts buf is ArrayBufferView {
-  if (!ArrayBuffer.isView(buf)) throw invalidArgType('buffer', 'an instance of Buffer, TypedArray, or DataView', buf);
 }
 
 function closedError(): Error {
@@ -366,7 +363,7 @@ export class Async implements Disposable, Source {
   #io(bit: number, buf: ArrayBufferView, options: WaitOptions | undefined): Promise<number> {
     let signal: AbortSignal | undefined;
     try {
-      checkBuffer(buf);
+      validateBuffer(buf);
       signal = checkOptions(options);
     } catch (error) {
       return Promise.reject(error);

@@ -387,6 +387,19 @@ static napi_value aio_js_reactor_ref(napi_env env, napi_callback_info info) {
   return aio__undefined(env);
 }
 
+/* Room for `more` entries in the owned-fd list: 0 or -ENOMEM. */
+static int aio__reactor_reserve_owned(aio_reactor_t* r, int more) {
+  int cap = r->owned_cap ? r->owned_cap : 16;
+  int* grown;
+  if (r->nowned + more <= r->owned_cap) return 0;
+  while (r->nowned + more > cap) cap *= 2;
+  grown = (int*)realloc(r->owned, (size_t)cap * sizeof(int));
+  if (grown == NULL) return -ENOMEM;
+  r->owned = grown;
+  r->owned_cap = cap;
+  return 0;
+}
+
 /* reactorOwn(handle, fd, bool): track (or forget) an fd to close at
  * teardown. The JS handle closes it itself on close(). */
 static napi_value aio_js_reactor_own(napi_env env, napi_callback_info info) {
@@ -401,13 +414,8 @@ static napi_value aio_js_reactor_own(napi_env env, napi_callback_info info) {
   if (a.argc < 3 || napi_get_value_bool(env, a.argv[2], &own) != napi_ok)
     return aio_throw_type(env, "own");
   if (own) {
-    if (r->nowned == r->owned_cap) {
-      int cap = r->owned_cap ? r->owned_cap * 2 : 16;
-      int* grown = (int*)realloc(r->owned, (size_t)cap * sizeof(int));
-      if (grown == NULL) return aio_throw_errno(env, -ENOMEM, "realloc");
-      r->owned = grown;
-      r->owned_cap = cap;
-    }
+    if (aio__reactor_reserve_owned(r, 1) < 0)
+      return aio_throw_errno(env, -ENOMEM, "realloc");
     r->owned[r->nowned++] = (int)fd;
   } else {
     for (i = r->nowned - 1; i >= 0; i--) {
@@ -432,13 +440,8 @@ static napi_value aio__reactor_pair(napi_env env, napi_callback_info info,
   int i;
   if (!aio__args(env, info, &a) || (r = aio__reactor_arg(&a)) == NULL)
     return NULL;
-  if (r->nowned + 2 > r->owned_cap) {
-    int cap = r->owned_cap ? r->owned_cap * 2 : 16;
-    int* grown = (int*)realloc(r->owned, (size_t)cap * sizeof(int));
-    if (grown == NULL) return aio_throw_errno(env, -ENOMEM, "realloc");
-    r->owned = grown;
-    r->owned_cap = cap;
-  }
+  if (aio__reactor_reserve_owned(r, 2) < 0)
+    return aio_throw_errno(env, -ENOMEM, "realloc");
   pair = make(env, info);
   if (pair == NULL) return NULL;
   for (i = 0; i < 2; i++) {
