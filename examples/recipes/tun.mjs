@@ -38,6 +38,8 @@ if (ioctl(fd, TUNSETIFF, koffi.inout(koffi.pointer(ifreq)), req) < 0) throw new 
 const tun = new Async(fd, { ownsFd: true });
 execFileSync('ip', ['addr', 'add', '192.0.2.1/24', 'dev', req.ifr_name]);
 execFileSync('ip', ['link', 'set', req.ifr_name, 'up']);
+const stop = new AbortController();
+process.once('SIGINT', () => stop.abort()).once('SIGTERM', () => stop.abort());
 console.log(`${req.ifr_name} is up as 192.0.2.1/24; 192.0.2.2 answers ping and UDP`);
 
 /** The Internet checksum (RFC 1071) of `b`. */
@@ -48,8 +50,6 @@ function checksum(b) {
   return ~sum & 0xffff;
 }
 
-const stop = new AbortController();
-process.once('SIGINT', () => stop.abort()).once('SIGTERM', () => stop.abort());
 const client = dgram.createSocket('udp4').once('message', (msg, from) => {
   console.log(`udp reply from ${from.address}:${from.port}: "${msg}"`);
   client.close();

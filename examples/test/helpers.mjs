@@ -2,6 +2,7 @@
 // The recipes never import this file.
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { onTestFinished } from 'vitest';
 
 /** Absolute path of a recipe or fixture, e.g. recipe('inotify.mjs'). */
 export const recipe = (name) => fileURLToPath(new URL(`../recipes/${name}`, import.meta.url));
@@ -14,6 +15,10 @@ export const fixture = (name) => fileURLToPath(new URL(`./fixtures/${name}`, imp
  */
 export function start(cmd, args, options = {}) {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  // Whatever happens to the test (a timeout included), the child does not outlive it.
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
   const out = { stdout: '', stderr: '' };
   const waiters = new Set();
   const check = () => {
@@ -82,3 +87,6 @@ export function skipBecause(ctx, reason) {
   console.log(`skipped: ${reason}`);
   ctx.skip(reason);
 }
+
+/** `s` as a literal inside a RegExp. */
+export const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
