@@ -31,14 +31,16 @@ if (embed && reactorFd() !== null) {
     const { Poller, Events } = require(workerData.backend);
     const poller = new Poller();
     const events = new Events(1);
+    let stopped = false;
     poller.add(workerData.fd, 0, { readable: true }, 'oneshot');
     parentPort.on('message', (m) => {
-      if (m === 'stop') return poller.close(), parentPort.close();
+      if (m === 'stop') return (stopped = true), poller.close(), parentPort.close();
       poller.modify(workerData.fd, 0, { readable: true }, 'oneshot'); // re-arm after each dispatch
       wait();
     });
     function wait() {
       // Blocks this thread, never the main one; 100 ms slices so 'stop' is seen.
+      if (stopped) return; // a re-arm queued before 'stop' must not wait on a closed poller
       if (poller.wait(events, 100) > 0) parentPort.postMessage('readable');
       else setImmediate(wait);
     }

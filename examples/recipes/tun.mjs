@@ -15,6 +15,7 @@
 import dgram from 'node:dgram';
 import { execFileSync } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
+import { getSystemErrorName } from 'node:util';
 import koffi from 'koffi';
 import { Async } from '@async-io/reactor';
 
@@ -32,9 +33,16 @@ const TUNSETIFF = 0x400454ca; // _IOW('T', 202, int)
 const IFF_TUN = 0x0001; // IP packets, no Ethernet header
 const IFF_NO_PI = 0x1000; // no 4-byte packet-information prefix
 
+/** A libc result, or a Node-style error from errno. */
+function check(result, syscall) {
+  if (result >= 0) return result;
+  const errno = -koffi.errno();
+  throw Object.assign(new Error(`${getSystemErrorName(errno)}: ${syscall} failed`), { code: getSystemErrorName(errno), errno, syscall });
+}
+
 const fd = openSync('/dev/net/tun', 'r+'); // Node opens with O_CLOEXEC
 const req = { ifr_name: 'tun%d', ifr_flags: IFF_TUN | IFF_NO_PI }; // the kernel picks the number
-if (ioctl(fd, TUNSETIFF, koffi.inout(koffi.pointer(ifreq)), req) < 0) throw new Error(`TUNSETIFF failed: errno ${koffi.errno()}`);
+check(ioctl(fd, TUNSETIFF, koffi.inout(koffi.pointer(ifreq)), req), 'ioctl');
 const tun = new Async(fd, { ownsFd: true });
 execFileSync('ip', ['addr', 'add', '192.0.2.1/24', 'dev', req.ifr_name]);
 execFileSync('ip', ['link', 'set', req.ifr_name, 'up']);
