@@ -51,6 +51,7 @@ if (!isMainThread) {
       console.log(`timerfd: ${expirations[0]} expiration(s), ${total} in all`);
     }
     timer.close(); // closes the fd: the timer stops with it
+    return total;
   }
 
   async function counter() {
@@ -65,8 +66,9 @@ if (!isMainThread) {
     }
     await new Promise((resolve) => worker.once('exit', resolve));
     counter.close(); // only once the Worker is done with the fd number
+    return total;
   }
 
-  await Promise.all([timer(), counter()]);
-  console.log('done: 5 timer expirations, eventfd total 15');
+  const [expirations, sum] = await Promise.all([timer(), counter()]);
+  console.log(`done: ${expirations} timer expirations, eventfd total ${sum}`);
 }

@@ -76,9 +76,9 @@ try {
     const [proto, src, dst] = [p[9], p.subarray(12, 16).join('.'), p.subarray(16, 20).join('.')];
     // Swapping source and destination keeps the IP checksum (and the UDP
     // pseudo-header sum) valid: one's-complement addition is commutative.
-    const from = Buffer.from(p.subarray(12, 16));
+    const source = Buffer.from(p.subarray(12, 16));
     p.copy(p, 12, 16, 20);
-    from.copy(p, 16);
+    source.copy(p, 16);
     if (proto === 1 && p[ihl] === 8) {
       p[ihl] = 0; // echo request -> echo reply; same id, sequence and data
       p.writeUInt16BE(0, ihl + 2);
