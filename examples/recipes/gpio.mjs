@@ -13,8 +13,8 @@
 // watch(callback) with (err, value), unwatchAll(). The stand-in: without an
 // argument a FIFO (mkfifo through koffi) plays the `value` file and a timer
 // presses the button three times by writing 1, then 0, into it. A FIFO
-// reports readable, not priority, so the stand-in waits with readable()
-// where the sysfs file waits with priority().
+// reports readable, not priority, so the stand-in is read as data arrives
+// (await read()) where the sysfs file waits with priority().
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';

@@ -4,14 +4,15 @@
 //
 // Opens socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE) and binds it to the
 // RTMGRP_LINK multicast group through koffi; the kernel then sends a datagram
-// for every link change. Async reads them (one datagram per read). Each holds
-// netlink messages (struct nlmsghdr); an RTM_NEWLINK/RTM_DELLINK message
-// carries a struct ifinfomsg (index, IFF_* flags) and route attributes
-// (struct rtattr) such as IFLA_IFNAME and IFLA_OPERSTATE. Ctrl-C stops it.
+// for every link change, read here with Async.readWith (one datagram per
+// read). Each holds netlink messages (struct nlmsghdr); an RTM_NEWLINK or
+// RTM_DELLINK message carries a struct ifinfomsg (index, IFF_* flags) and
+// route attributes (struct rtattr) such as IFLA_IFNAME and IFLA_OPERSTATE.
+// Ctrl-C stops it.
 import { endianness } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import koffi from 'koffi';
-import { Async } from '@async-io/reactor';
+import { Async, read } from '@async-io/reactor';
 
 const libc = koffi.load('libc.so.6');
 const sockaddr_nl = koffi.struct('sockaddr_nl', { nl_family: 'uint16', nl_pad: 'uint16', nl_pid: 'uint32', nl_groups: 'uint32' });
@@ -64,7 +65,8 @@ const buf = Buffer.alloc(64 * 1024);
 try {
   for (;;) {
     try {
-      decode(buf, await sock.read(buf, { signal: stop.signal }));
+      // readWith retries the fd helper's read until it no longer would block (null).
+      decode(buf, await sock.readWith(() => read(sock.fd, buf), { signal: stop.signal }));
     } catch (error) {
       // The socket's buffer overflowed and the kernel dropped messages: say so, go on.
       if (error.code !== 'ENOBUFS') throw error;

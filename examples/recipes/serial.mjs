@@ -10,7 +10,7 @@
 // stands in for the port: posix_openpt/grantpt/unlockpt/ptsname make a pty
 // pair, the program opens its slave end by path as it would open
 // /dev/ttyUSB0, and a "device" on the master end answers each line.
-import { constants, openSync } from 'node:fs';
+import { closeSync, constants, openSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { getSystemErrorName } from 'node:util';
 import koffi from 'koffi';
@@ -37,13 +37,18 @@ function check(result, syscall) {
 /** Opens a serial port in raw mode, 115200 baud. */
 function openPort(path) {
   const fd = openSync(path, O_RDWR | O_NOCTTY | O_NONBLOCK); // O_NONBLOCK: do not wait for carrier
-  const t = {};
-  check(tcgetattr(fd, t), 'tcgetattr');
-  cfmakeraw(t);
-  t.c_cflag |= CLOCAL | CREAD;
-  check(cfsetspeed(t, B115200), 'cfsetspeed');
-  check(tcsetattr(fd, TCSANOW, t), 'tcsetattr');
-  return new Async(fd, { ownsFd: true });
+  try {
+    const t = {};
+    check(tcgetattr(fd, t), 'tcgetattr'); // ENOTTY if `path` is no terminal
+    cfmakeraw(t);
+    t.c_cflag |= CLOCAL | CREAD;
+    check(cfsetspeed(t, B115200), 'cfsetspeed');
+    check(tcsetattr(fd, TCSANOW, t), 'tcsetattr');
+    return new Async(fd, { ownsFd: true });
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
 }
 
 /** The lines read from `handle`, without their CR/LF, until EOF. */
@@ -77,7 +82,7 @@ check(unlockpt(master.fd), 'unlockpt');
 const path = ptsname(master.fd);
 const port = openPort(path);
 const device = (async () => {
-  for await (const line of lines(master)) await writeAll(master, `OK ${line.length} bytes: ${line}\r\n`);
+  for await (const line of lines(master)) await writeAll(master, `OK ${Buffer.byteLength(line)} bytes: ${line}\r\n`);
 })();
 
 console.log(`port ${path} open, raw mode, 115200 baud`);

@@ -4,7 +4,8 @@
 // it expired since the last read. An eventfd is a 64-bit counter: a Worker
 // thread adds 1, 2, ... 5 to it with 8-byte write()s, and each read() here
 // returns the sum written since the last one (writes can coalesce), resetting
-// it to 0. Both reads run through Async, so the main thread never blocks.
+// it to 0. Both wait through Async, in its two styles: `await readable()`
+// then the read yourself (the timer), or `await read()` (the counter).
 //
 //   node timerfd-eventfd.mjs
 //
@@ -14,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { getSystemErrorName } from 'node:util';
 import { isMainThread, Worker, workerData } from 'node:worker_threads';
 import koffi from 'koffi';
-import { Async, write } from '@async-io/reactor';
+import { Async, read, write } from '@async-io/reactor';
 
 if (!isMainThread) {
   // The other thread: eventfd writes are 8-byte unsigned integers.
@@ -46,8 +47,9 @@ if (!isMainThread) {
     const expirations = new BigUint64Array(1);
     let total = 0n;
     while (total < 5n) {
-      await timer.read(expirations); // 8 bytes: expirations since the last read
-      total += expirations[0];
+      await timer.readable();
+      if (read(timer.fd, expirations) === null) continue; // would block: wait again
+      total += expirations[0]; // 8 bytes: expirations since the last read
       console.log(`timerfd: ${expirations[0]} expiration(s), ${total} in all`);
     }
     timer.close(); // closes the fd: the timer stops with it

@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import { getSystemErrorName } from 'node:util';
 import koffi from 'koffi';
-import { Async } from '@async-io/reactor';
+import { Async, close } from '@async-io/reactor';
 
 // /proc/net/dev lists this namespace's interfaces: a fresh one has only lo.
 const others = readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).map((l) => l.split(':')[0].trim()).filter((n) => n && n !== 'lo');
@@ -42,7 +42,12 @@ function check(result, syscall) {
 
 const fd = openSync('/dev/net/tun', 'r+'); // Node opens with O_CLOEXEC
 const req = { ifr_name: 'tun%d', ifr_flags: IFF_TUN | IFF_NO_PI }; // the kernel picks the number
-check(ioctl(fd, TUNSETIFF, koffi.inout(koffi.pointer(ifreq)), req), 'ioctl');
+try {
+  check(ioctl(fd, TUNSETIFF, koffi.inout(koffi.pointer(ifreq)), req), 'ioctl');
+} catch (error) {
+  close(fd);
+  throw error;
+}
 const tun = new Async(fd, { ownsFd: true });
 execFileSync('ip', ['addr', 'add', '192.0.2.1/24', 'dev', req.ifr_name]);
 execFileSync('ip', ['link', 'set', req.ifr_name, 'up']);

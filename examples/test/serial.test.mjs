@@ -11,7 +11,7 @@ test('a raw-mode pty port exchanges lines with the device on its other end, byte
     expect.stringMatching(/^port \/dev\/pts\/\d+ open, raw mode, 115200 baud$/),
     'sent "AT" -> got "OK 2 bytes: AT"',
     'sent "ATI" -> got "OK 3 bytes: ATI"',
-    'sent "hello, device ✓" -> got "OK 15 bytes: hello, device ✓"',
+    'sent "hello, device ✓" -> got "OK 17 bytes: hello, device ✓"',
     '',
   ]);
 });
