@@ -5,9 +5,11 @@ import {
   backendRow,
   codedError,
   type DriverName,
+  type Interest,
   invalidArgType,
   invalidArgValue,
   type Poller,
+  type PollMode,
   systemError,
 } from '@async-io/backend-core';
 import { type Selection, selectBackend } from './select.js';
@@ -21,12 +23,14 @@ const BATCH = 1024;
 export const kOnEvent = Symbol('async-io.onEvent');
 /** Called when the reactor failed for good. @internal */
 export const kOnFailure = Symbol('async-io.onFailure');
+/** Asked when a new source's fd is refused as taken: does the fd number still name this source's file? @internal */
+export const kIsStale = Symbol('async-io.isStale');
 
-/** What the reactor needs of a registered handle (implemented by Async). */
+/** What the reactor needs of a registered source (Async implements it). */
 export interface Source {
-  readonly key: number;
   [kOnEvent](flags: number): void;
   [kOnFailure](error: Error): void;
+  [kIsStale](): boolean;
 }
 
 // A key is a slot (low 20 bits) and a generation (high 12 bits). Slots are
@@ -90,11 +94,13 @@ export class Reactor {
   readonly #batch = new Uint32Array(BATCH * 2);
   /** @internal */
   readonly poller: Poller;
+  /** by slot: the registered source and its key (slot + generation), -1 when free */
   readonly #sources: (Source | undefined)[] = [];
+  readonly #keys: number[] = [];
   readonly #generations: number[] = [];
   readonly #free: number[] = [];
-  /** which live handle holds each fd number's registration @internal */
-  readonly byFd = new Map<number, Source>();
+  /** fd number -> key of the source holding its registration */
+  readonly #byFd = new Map<number, number>();
   #refs = 0;
   #failure: Error | null = null;
 
@@ -150,31 +156,80 @@ export class Reactor {
     }
   }
 
-  /** @internal a fresh key for a new source; bind it with {@link attach} */
-  newKey(): number {
+  /**
+   * @internal Registers `source` for `fd` and returns its key. The fd is
+   * refused (EEXIST) while another live source holds it; a holder whose fd
+   * was closed behind its back (the number now names another file) loses
+   * the registration to the newcomer — backends that keep a table by fd
+   * number (poll) still hold the old entry.
+   */
+  register(source: Source, fd: number, interest: Interest, mode: PollMode): number {
+    const key = this.#newKey();
+    try {
+      try {
+        this.poller.add(fd, key, interest, mode);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !this.#holderIsStale(fd)) throw error;
+        this.poller.modify(fd, key, interest, mode);
+      }
+    } catch (error) {
+      this.#free.push(key & SLOT_MASK);
+      throw error;
+    }
+    const slot = key & SLOT_MASK;
+    this.#sources[slot] = source;
+    this.#keys[slot] = key;
+    this.#byFd.set(fd, key);
+    return key;
+  }
+
+  /** @internal Changes what `fd` (registered under `key`) is watched for; re-arms a oneshot. */
+  modify(fd: number, key: number, interest: Interest, mode: PollMode): void {
+    this.poller.modify(fd, key, interest, mode);
+  }
+
+  /**
+   * @internal Frees `key` (events still in flight for it are dropped) and
+   * deletes `fd` from the poller unless a newer source holds it now. An fd
+   * closed behind the source's back is already gone from the kernel: fine.
+   */
+  deregister(fd: number, key: number): void {
+    const slot = key & SLOT_MASK;
+    if (this.#keys[slot] === key) {
+      this.#sources[slot] = undefined;
+      this.#keys[slot] = -1;
+      this.#free.push(slot);
+    }
+    if (this.#byFd.get(fd) !== key) return;
+    this.#byFd.delete(fd);
+    try {
+      this.poller.delete(fd);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EBADF' && code !== 'ENOENT' && code !== 'ERR_POLLER_CLOSED') throw error;
+    }
+  }
+
+  #holderIsStale(fd: number): boolean {
+    const key = this.#byFd.get(fd);
+    if (key === undefined) return false;
+    const slot = key & SLOT_MASK;
+    return this.#keys[slot] !== key || this.#sources[slot]![kIsStale]();
+  }
+
+  #newKey(): number {
     if (this.#failure) throw this.#failure;
     let slot = this.#free.pop();
     if (slot === undefined) {
       slot = this.#sources.length;
       if (slot > SLOT_MASK) throw codedError('ERR_ASYNC_IO_TOO_MANY', `more than ${SLOT_MASK + 1} handles on one reactor`);
       this.#sources.push(undefined);
+      this.#keys.push(-1);
       this.#generations.push(0);
     }
     const generation = this.#generations[slot]!;
     this.#generations[slot] = generation === MAX_GENERATION ? 0 : generation + 1;
     return ((generation << SLOT_BITS) | slot) >>> 0;
-  }
-
-  /** @internal */
-  attach(source: Source): void {
-    this.#sources[source.key & SLOT_MASK] = source;
-  }
-
-  /** @internal frees the key; events still in flight for it are dropped */
-  detach(key: number): void {
-    const slot = key & SLOT_MASK;
-    if (this.#sources[slot]?.key === key) this.#sources[slot] = undefined;
-    this.#free.push(slot);
   }
 
   /** @internal a ref'd wait started / ended: the loop stays alive while any is pending */
@@ -201,10 +256,11 @@ export class Reactor {
   #deliver(n: number): void {
     const batch = this.#batch;
     const sources = this.#sources;
+    const keys = this.#keys;
     for (let i = 0; i < 2 * n; i += 2) {
       const key = batch[i]!;
-      const source = sources[key & SLOT_MASK];
-      if (source !== undefined && source.key === key) source[kOnEvent](batch[i + 1]!);
+      const slot = key & SLOT_MASK;
+      if (keys[slot] === key) sources[slot]![kOnEvent](batch[i + 1]!);
     }
   }
 
