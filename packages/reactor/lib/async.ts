@@ -5,9 +5,11 @@ import {
   FLAG_PRIORITY,
   FLAG_READABLE,
   FLAG_WRITABLE,
-  invalidArgType,
-  type NativeAddon,
   type Interest,
+  interestBits,
+  invalidArgType,
+  invalidArgValue,
+  type NativeAddon,
   type PollMode,
   validateBuffer,
   validateFd,
@@ -39,9 +41,33 @@ export interface AsyncOptions {
   ownsFd?: boolean;
 }
 
+/** What {@link Async.ready} detected. `hangup` and `error` are reported whatever was asked. */
+export interface Readiness {
+  readonly readable: boolean;
+  readonly writable: boolean;
+  readonly priority: boolean;
+  /** The peer closed (pipe writer gone, socket shut down): reads drain what is buffered, then return 0. */
+  readonly hangup: boolean;
+  /** The kernel reports an error condition: the next op on the fd throws it. */
+  readonly error: boolean;
+}
+
+function noop(): void {}
+
+function readinessOf(flags: number): Readiness {
+  return {
+    readable: (flags & R) !== 0,
+    writable: (flags & W) !== 0,
+    priority: (flags & P) !== 0,
+    hangup: (flags & FLAG_HANGUP) !== 0,
+    error: (flags & FLAG_ERROR) !== 0,
+  };
+}
+
 interface Waiter {
+  /** A plain wait resolves with nothing... */
   readonly resolve: () => void;
-  /** Set instead when the wait resolves with the event's flags. */
+  /** ...a `ready()` wait with the event's flags. */
   readonly report: ((flags: number) => void) | undefined;
   readonly reject: (error: Error) => void;
   readonly signal: AbortSignal | undefined;
@@ -314,7 +340,7 @@ export class Async implements Disposable {
     return adoptPair(Reactor.get().ownedPair('socketpair'));
   }
 
-  /** Resolves when the fd is readable (or at EOF/error). */
+  /** Resolves when the fd is readable (or at EOF/error). Same as `ready({ readable: true })` without the report. */
   readable(options?: WaitOptions): Promise<void> {
     return this.#waitFor(R, options);
   }
@@ -332,6 +358,48 @@ export class Async implements Disposable {
       return Promise.reject(error);
     }
     return this.#waitFor(P, options);
+  }
+
+  /**
+   * Resolves when any of `interest` is ready, or the fd hung up or has an
+   * error, with what was detected (tokio's `ready(Interest)`): the asked-for
+   * directions that are ready, plus `hangup` and `error`.
+   *
+   * `readable()`/`writable()`/`priority()` are the same wait for one
+   * direction, without the report. Readiness is not consumed by a wait: it
+   * is cleared when an op would block (a `null` or EAGAIN from `read()`,
+   * `readWith()`, `write()`, `writeWith()`, or a short read/write on a pipe
+   * or stream socket) and renewed by the kernel's next event. So read until
+   * it would block before waiting again, or the next wait returns at once.
+   *
+   * @example
+   * const { readable, hangup } = await handle.ready({ readable: true, writable: true });
+   * if (readable) n = read(handle.fd, buf); // data, or 0 when the peer hung up
+   */
+  ready(interest: Interest, options?: WaitOptions): Promise<Readiness> {
+    let bits: number;
+    let signal: AbortSignal | undefined;
+    try {
+      bits = interestBits(interest);
+      if (bits === 0) throw invalidArgValue('interest', interest, 'must ask for at least one of readable, writable, priority');
+      signal = checkOptions(options);
+      if (bits & P) this.#watchPriority();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const mask = bits | HUP_ERR;
+    if (!this.#closed && !signal?.aborted) {
+      let now: number;
+      try {
+        now = this.#strategy.current(bits);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (now !== 0) return Promise.resolve(readinessOf(now & mask));
+    }
+    return new Promise<Readiness>((resolve, reject) =>
+      this.#enqueue(bits, noop, reject, signal, (flags) => resolve(readinessOf(flags & mask))),
+    );
   }
 
   /**

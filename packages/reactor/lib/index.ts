@@ -12,7 +12,7 @@ import type { FdHelpers } from '@async-io/backend-core';
 import { backendModule } from './reactor.js';
 
 export { Reactor, reactorFd, backendInfo, configure, type BackendInfo } from './reactor.js';
-export { Async, AbortError, type WaitOptions } from './async.js';
+export { Async, AbortError, type AsyncOptions, type Readiness, type WaitOptions } from './async.js';
 export { selectBackend, type Selection, type Attempt } from './select.js';
 export { Events, BACKENDS, type BackendName, type Interest, type PollEvent, type PollMode } from '@async-io/backend-core';
 
