@@ -14,7 +14,7 @@ import {
   validateBuffer,
   validateFd,
 } from '@async-io/backend-core';
-import { backendModule, kIsStale, kOnEvent, kOnFailure, Reactor } from './reactor.js';
+import { backendModule, kIsStale, kOnEvent, kOnFailure, type ReactorCore, reactorCore } from './reactor.js';
 
 const R = FLAG_READABLE;
 const W = FLAG_WRITABLE;
@@ -139,7 +139,7 @@ interface Strategy {
 }
 
 interface StrategyClass {
-  new (reactor: Reactor, native: NativeAddon, fd: number, key: number): Strategy;
+  new (reactor: ReactorCore, native: NativeAddon, fd: number, key: number): Strategy;
   /** What the fd is registered for at construction. */
   readonly interest: Interest;
   readonly mode: PollMode;
@@ -161,7 +161,7 @@ class EdgeTracked implements Strategy {
   #priority = false;
 
   constructor(
-    readonly reactor: Reactor,
+    readonly reactor: ReactorCore,
     readonly native: NativeAddon,
     readonly fd: number,
     readonly key: number,
@@ -212,7 +212,7 @@ class Oneshot implements Strategy {
   #armed = 0;
 
   constructor(
-    readonly reactor: Reactor,
+    readonly reactor: ReactorCore,
     readonly native: NativeAddon,
     readonly fd: number,
     readonly key: number,
@@ -283,7 +283,7 @@ const kAdopted = Symbol('async-io.adopted');
  */
 export class Async implements Disposable {
   readonly fd: number;
-  readonly #reactor: Reactor;
+  readonly #reactor: ReactorCore;
   readonly #native: NativeAddon;
   readonly #key: number;
   readonly #strategy: Strategy;
@@ -301,13 +301,19 @@ export class Async implements Disposable {
   #closed = false;
   #ref = true;
 
+  /**
+   * Registers `fd` with the calling thread's reactor. EEXIST when another
+   * live handle has it.
+   *
+   * @example const handle = new Async(fd, { ownsFd: true });
+   */
   constructor(fd: number, options: AsyncOptions = {}) {
     validateFd(fd);
     if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
     if (options.ownsFd !== undefined && typeof options.ownsFd !== 'boolean') {
       throw invalidArgType('options.ownsFd', 'of type boolean', options.ownsFd);
     }
-    const reactor = Reactor.get();
+    const reactor = reactorCore();
     const mod = backendModule();
     this.#native = mod.native;
     [this.#dev, this.#ino, this.#stream] = this.#native.fdStat(fd);
@@ -328,7 +334,7 @@ export class Async implements Disposable {
    * @example const [reader, writer] = Async.pipe();
    */
   static pipe(): [reader: Async, writer: Async] {
-    return adoptPair(Reactor.get().ownedPair('pipe'));
+    return adoptPair(reactorCore().ownedPair('pipe'));
   }
 
   /**
@@ -337,20 +343,32 @@ export class Async implements Disposable {
    * @example const [a, b] = Async.socketpair();
    */
   static socketpair(): [Async, Async] {
-    return adoptPair(Reactor.get().ownedPair('socketpair'));
+    return adoptPair(reactorCore().ownedPair('socketpair'));
   }
 
-  /** Resolves when the fd is readable (or at EOF/error). Same as `ready({ readable: true })` without the report. */
+  /**
+   * Resolves when the fd is readable (or at EOF/error): `ready({ readable: true })` without the report.
+   *
+   * @example await handle.readable({ signal: AbortSignal.timeout(1000) });
+   */
   readable(options?: WaitOptions): Promise<void> {
     return this.#waitFor(R, options);
   }
 
-  /** Resolves when the fd is writable (or has an error). */
+  /**
+   * Resolves when the fd is writable (or has an error).
+   *
+   * @example await handle.writable(); write(handle.fd, chunk);
+   */
   writable(options?: WaitOptions): Promise<void> {
     return this.#waitFor(W, options);
   }
 
-  /** Resolves when priority (out-of-band) data is available. ENOTSUP where the backend cannot watch it. */
+  /**
+   * Resolves when priority (out-of-band) data is available. ENOTSUP where the backend cannot watch it.
+   *
+   * @example await handle.priority(); // e.g. a sysfs attribute or /proc/self/mountinfo changed
+   */
   priority(options?: WaitOptions): Promise<void> {
     try {
       this.#watchPriority();
@@ -442,7 +460,11 @@ export class Async implements Disposable {
     return this.#io(W, buf, options);
   }
 
-  /** Pending waits on this handle keep the process alive (the default). */
+  /**
+   * Pending waits on this handle keep the process alive (the default).
+   *
+   * @example handle.unref().ref();
+   */
   ref(): this {
     if (!this.#ref) {
       this.#ref = true;
@@ -451,7 +473,11 @@ export class Async implements Disposable {
     return this;
   }
 
-  /** Pending waits on this handle no longer keep the process alive. */
+  /**
+   * Pending waits on this handle no longer keep the process alive.
+   *
+   * @example handle.unref(); // a background watch that must not hold the process
+   */
   unref(): this {
     if (this.#ref) {
       this.#ref = false;
@@ -460,10 +486,20 @@ export class Async implements Disposable {
     return this;
   }
 
+  /**
+   * Whether pending waits keep the process alive.
+   *
+   * @example if (!handle.hasRef()) handle.ref();
+   */
   hasRef(): boolean {
     return this.#ref;
   }
 
+  /**
+   * Whether {@link close} was called.
+   *
+   * @example if (!handle.closed) handle.close();
+   */
   get closed(): boolean {
     return this.#closed;
   }
@@ -471,6 +507,8 @@ export class Async implements Disposable {
   /**
    * Deregisters the fd, rejects pending waits with `ERR_ASYNC_CLOSED`, and
    * closes the fd if the handle owns it. Idempotent.
+   *
+   * @example handle.close(); // or: using handle = new Async(fd);
    */
   close(): void {
     if (this.#closed) return;
@@ -486,6 +524,7 @@ export class Async implements Disposable {
     }
   }
 
+  /** {@link close}, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -699,7 +738,7 @@ function adoptPair([a, b]: [number, number]): [Async, Async] {
     first = new Async(a, options);
     return [first, new Async(b, options)];
   } catch (error) {
-    const reactor = Reactor.get();
+    const reactor = reactorCore();
     const native = backendModule().native;
     for (const fd of first ? [b] : [a, b]) {
       reactor.own(fd, false);

@@ -12,6 +12,7 @@ import {
   preferredBackend,
 } from '@async-io/backend-core';
 
+/** One backend the selection tried, and what came of it (`backendInfo().tried`). */
 export interface Attempt {
   backend: BackendName;
   package: string;
@@ -20,6 +21,7 @@ export interface Attempt {
   detail?: string;
 }
 
+/** @internal */
 export interface Selection {
   name: BackendName;
   package: string;
@@ -30,7 +32,7 @@ export interface Selection {
   tried: Attempt[];
 }
 
-/** Test seam: how a backend package is required (tests swap in emulated builds). */
+/** Test seam: how a backend package is required (tests swap in emulated builds). @internal */
 export type Loader = (pkg: string) => BackendModule;
 
 const defaultLoader: Loader = (pkg) => require(pkg) as BackendModule;
@@ -46,7 +48,7 @@ function isUnloadable(error: unknown): boolean {
   return e?.code === 'ERR_DLOPEN_FAILED' || /^No native build was found/.test(String(e?.message));
 }
 
-/** Tries one backend; returns its module or records why not. Other errors propagate. */
+/** Tries one backend; returns its module or records why not. Other errors propagate. @internal */
 export function tryBackend(name: BackendName, tried: Attempt[], load: Loader = defaultLoader): BackendModule | null {
   const row = backendRow(name)!;
   let mod: BackendModule;
@@ -89,6 +91,7 @@ let warned = false;
 /**
  * Picks and loads the backend. Throws ERR_ASYNC_IO_UNKNOWN_BACKEND,
  * ERR_ASYNC_IO_BACKEND_UNAVAILABLE or ERR_ASYNC_IO_UNSUPPORTED_PLATFORM.
+ * @internal
  */
 export function selectBackend(
   env: NodeJS.ProcessEnv = process.env,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AbortError, Async, backendInfo, close, Events, pipe, read, Reactor, reactorFd, socketpair, write } from '../lib/index.js';
+import { backendModule } from '../lib/reactor.js';
 import { EXPECTED_BACKEND } from './helpers.js';
 
 const handles: Async[] = [];
@@ -358,7 +359,7 @@ describe(`reactorFd on ${EXPECTED_BACKEND}`, () => {
     const fd = reactorFd();
     if (fd === null) return expect(EXPECTED_BACKEND).toBe('poll');
     // An independent poller of the same backend watches the reactor's fd.
-    const watcher = new (Reactor.get().poller.constructor as new () => import('@async-io/backend-core').Poller)();
+    const watcher = new (backendModule().Poller)();
     try {
       watcher.add(fd, 1, { readable: true }, 'level');
       const [r, w] = tpipe();
