@@ -9,6 +9,7 @@ import {
   type BackendModule,
   type BackendName,
   codedError,
+  FALLBACK_BACKEND,
   preferredBackend,
 } from '@async-io/backend-core';
 
@@ -131,9 +132,9 @@ export function selectBackend(
   }
   const mod = tryBackend(preferred, tried, load);
   if (mod !== null) return done(preferred, mod, `platform ${platform}`);
-  if (preferred !== 'poll') {
-    const poll = tryBackend('poll', tried, load);
-    if (poll !== null) {
+  if (preferred !== FALLBACK_BACKEND) {
+    const fallback = tryBackend(FALLBACK_BACKEND, tried, load);
+    if (fallback !== null) {
       if (!warned) {
         warned = true;
         process.emitWarning(
@@ -141,7 +142,7 @@ export function selectBackend(
           { code: 'ASYNC_IO_FALLBACK_TO_POLL', detail: 'Install the platform package or set ASYNC_IO_BACKEND.' },
         );
       }
-      return done('poll', poll, `fallback: ${preferred} unavailable`);
+      return done(FALLBACK_BACKEND, fallback, `fallback: ${preferred} unavailable`);
     }
   }
   throw codedError('ERR_ASYNC_IO_BACKEND_UNAVAILABLE', `no async-io backend can load. Tried: ${describeTried(tried)}`);
