@@ -324,7 +324,14 @@ export class Async implements Disposable {
     const Strategy: StrategyClass = reactor.poller.supportsEdge() ? EdgeTracked : Oneshot;
     this.#key = reactor.register(this, fd, Strategy.interest, Strategy.mode);
     this.#strategy = new Strategy(reactor, this.#native, fd, this.#key);
-    if (this.#ownsFd && !(kAdopted in options && options[kAdopted] === true)) reactor.own(fd, true);
+    if (this.#ownsFd && !(kAdopted in options && options[kAdopted] === true)) {
+      try {
+        reactor.own(fd, true);
+      } catch (error) {
+        reactor.deregister(fd, this.#key);
+        throw error;
+      }
+    }
   }
 
   /**
