@@ -35,7 +35,11 @@ import { type Attempt, type Selection, selectBackend } from './select.js';
  * object per event), `source[kOnFailure](error)` once if the poller fails for
  * good, and `source[kIsStale]()` when another source registers the same fd
  * number: a source whose fd was closed behind its back gives the
- * registration up instead of making the newcomer fail with EEXIST.
+ * registration up instead of making the newcomer fail with EEXIST. Which
+ * modes the backend has: `core.poller.supportsEdge()` and friends.
+ *
+ * Keep all of it out of public declarations: a public type that mentions an
+ * @internal one leaves the stripped .d.ts broken (test/surface.test.ts).
  */
 
 const debug = debuglog('async-io');
