@@ -261,7 +261,7 @@ function markdown(result) {
   L.push(`- contenders alternate within each repetition (rotated order); every ratio is computed per repetition against C epoll in the same repetition, then the median is taken; ranges are min–max over repetitions`);
   L.push(`- npm \`epoll\` ${meta.machine.npm_epoll ?? '(not installed)'}; JS contenders all do their I/O with the same native \`read\`/\`write\` helpers, so only the readiness path differs`, '');
 
-  L.push('## Targets (issue 5)', '');
+  L.push('## Targets', '');
   L.push('| target | limit | measured (median) | range | status | note |', '| --- | ---: | ---: | --- | --- | --- |');
   for (const t of tg) {
     const isRss = t.target.startsWith('RSS');

@@ -7,9 +7,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const root = join(import.meta.dirname, '..');
+
+// The backends come from backend-core's table (its build; made here when missing).
+if (!existsSync(join(root, 'packages', 'backend-core', 'dist', 'table.js'))) {
+  run('pnpm', ['--filter', '@async-io/backend-core', 'run', 'build'], { cwd: root });
+}
+const { loadTable, packageDir } = await import('../scripts/sync-table.mjs');
+/** backend-core's table: BACKENDS, FALLBACK_BACKEND, servesPlatform() ... */
+export const TABLE = loadTable();
+/** Each backend's folder under packages/, in table order. */
+export const BACKENDS = TABLE.BACKENDS.map((b) => packageDir(b.package));
+/** The folder of the fallback backend (a dependency of the facade, no `os` limit). */
+export const FALLBACK = packageDir(TABLE.backendRow(TABLE.FALLBACK_BACKEND).package);
 /** The published packages, in dependency order. */
-export const PUBLISHED = ['backend-core', 'poll-fallback', 'linux-epoll', 'bsd-kqueue', 'solaris-ports', 'reactor'];
-export const BACKENDS = ['linux-epoll', 'poll-fallback', 'bsd-kqueue', 'solaris-ports'];
+export const PUBLISHED = ['backend-core', ...BACKENDS, 'reactor'];
+/** The backend folders that serve `platform`, sorted. */
+export function backendsFor(platform) {
+  return TABLE.BACKENDS.filter((b) => TABLE.servesPlatform(b.name, platform)).map((b) => packageDir(b.package)).sort();
+}
+/** The `os` a backend's published manifest must carry: its platforms, none for the fallback. */
+export function osOf(dir) {
+  const row = TABLE.BACKENDS.find((b) => packageDir(b.package) === dir);
+  return row.name === TABLE.FALLBACK_BACKEND ? undefined : [...row.platforms];
+}
 
 export function manifest(pkg) {
   return JSON.parse(readFileSync(join(root, 'packages', pkg, 'package.json'), 'utf8'));

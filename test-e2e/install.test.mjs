@@ -1,16 +1,19 @@
 // Packs every package, publishes them to a throw-away Verdaccio on 127.0.0.1 and
-// installs them in fresh projects as users do. Each scenario of issue 6 is one test.
+// installs them in fresh projects as users do, one scenario per test.
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BACKENDS,
+  FALLBACK,
   PUBLISHED,
+  backendsFor,
   cleanEnv,
   cleanup,
   installedScope,
   manifest,
   noCompilerPath,
+  osOf,
   project,
   root,
   run,
@@ -21,25 +24,23 @@ import {
 } from './harness.mjs';
 
 const HOST = `${process.platform}-${process.arch}`;
-/** What this Linux host must put in the tarballs: host builds (linux-x64) plus zig cross-builds. */
-const EXPECTED_PREBUILDS = {
-  'linux-epoll': [
-    'prebuilds/linux-x64/@async-io+linux-epoll.node',
-    'prebuilds/linux-x64/@async-io+linux-epoll.musl.node',
-    'prebuilds/linux-arm64/@async-io+linux-epoll.node',
-    'prebuilds/linux-arm64/@async-io+linux-epoll.musl.node',
-  ],
-  'poll-fallback': [
-    'prebuilds/linux-x64/@async-io+poll-fallback.node',
-    'prebuilds/linux-x64/@async-io+poll-fallback.musl.node',
-    'prebuilds/linux-arm64/@async-io+poll-fallback.node',
-    'prebuilds/linux-arm64/@async-io+poll-fallback.musl.node',
-    'prebuilds/darwin-x64/@async-io+poll-fallback.node',
-    'prebuilds/darwin-arm64/@async-io+poll-fallback.node',
-  ],
-  'bsd-kqueue': ['prebuilds/darwin-x64/@async-io+bsd-kqueue.node', 'prebuilds/darwin-arm64/@async-io+bsd-kqueue.node'],
-};
-const PLATFORM_BACKENDS = { 'linux-epoll': ['linux', 'android'], 'bsd-kqueue': ['darwin', 'freebsd', 'openbsd', 'netbsd'], 'solaris-ports': ['sunos'] };
+/** What this Linux host builds: linux-x64 with prebuildify, the rest with zig (glibc, and musl-tagged). */
+const HOST_TARGETS = ['linux-x64', 'linux-x64.musl', 'linux-arm64', 'linux-arm64.musl', 'darwin-x64', 'darwin-arm64'];
+/** The prebuilds each backend's tarball must carry: every host target of a platform it serves. */
+const EXPECTED_PREBUILDS = Object.fromEntries(
+  BACKENDS.map((b) => [
+    b,
+    HOST_TARGETS.filter((t) => backendsFor(t.split('-')[0]).includes(b)).map((t) => {
+      const [dir, musl] = t.split('.');
+      return `prebuilds/${dir}/@async-io+${b}${musl ? '.musl' : ''}.node`;
+    }),
+  ]).filter(([, files]) => files.length > 0),
+);
+/** The platform backends and the `os` their published manifests carry. */
+const PLATFORM_BACKENDS = Object.fromEntries(BACKENDS.filter((b) => b !== FALLBACK).map((b) => [b, osOf(b)]));
+/** What `npm install @async-io/reactor` puts on this Linux host. */
+const FACADE_ON_LINUX = ['backend-core', ...backendsFor('linux'), 'reactor'].sort();
+const NOT_FOR_LINUX = BACKENDS.filter((b) => !backendsFor('linux').includes(b));
 
 let registry;
 const tarballs = {}; // package dir name → .tgz path
@@ -55,7 +56,7 @@ beforeAll(async () => {
   //    Linux, zig cross-builds for the rest. Stale ones (e.g. a stub kqueue build for
   //    linux-x64 from an earlier `pnpm prebuild`) must not reach a tarball.
   for (const b of BACKENDS) rmSync(join(root, 'packages', b, 'prebuilds'), { recursive: true, force: true });
-  for (const b of ['linux-epoll', 'poll-fallback']) {
+  for (const b of backendsFor('linux')) {
     const r = run('pnpm', ['run', 'prebuild'], { cwd: join(root, 'packages', b), allowFail: true });
     if (r.status !== 0) setupNotes.push(`prebuild of ${b} failed:\n${r.stderr.slice(-2000)}`);
   }
@@ -138,8 +139,8 @@ describe('tarballs (pnpm pack)', () => {
       }
     }
     const facade = tarManifest(tarballs.reactor);
-    expect(Object.keys(facade.optionalDependencies).sort()).toEqual(['@async-io/bsd-kqueue', '@async-io/linux-epoll', '@async-io/solaris-ports']);
-    expect(facade.dependencies).toHaveProperty('@async-io/poll-fallback');
+    expect(Object.keys(facade.optionalDependencies).sort()).toEqual(Object.keys(PLATFORM_BACKENDS).map((b) => `@async-io/${b}`).sort());
+    expect(facade.dependencies).toHaveProperty(`@async-io/${FALLBACK}`);
     expect(facade.bin).toEqual({ 'async-io': 'dist/cli.js' });
   });
 });
@@ -151,8 +152,8 @@ describe('npm install @async-io/reactor', () => {
     run('npm', ['install', '@async-io/reactor'], { cwd: p.dir, env: p.env });
   }, 300_000);
 
-  it('installs linux-epoll and poll-fallback, not bsd-kqueue or solaris-ports', () => {
-    expect(installedScope(p.dir)).toEqual(['backend-core', 'linux-epoll', 'poll-fallback', 'reactor']);
+  it(`installs only the backends that serve Linux (${FACADE_ON_LINUX.join(', ')})`, () => {
+    expect(installedScope(p.dir)).toEqual(FACADE_ON_LINUX);
   });
 
   it('reactorFd() is a number from the epoll prebuild; ASYNC_IO_BACKEND=poll gives null', () => {
@@ -244,8 +245,8 @@ describe('pnpm add @async-io/reactor (pnpm 10 defaults: no dependency build scri
     run('pnpm', ['add', '@async-io/reactor'], { cwd: p.dir, env: p.env });
   }, 300_000);
 
-  it('installs linux-epoll and poll-fallback, not bsd-kqueue or solaris-ports', () => {
-    expect(installedScope(p.dir)).toEqual(['backend-core', 'linux-epoll', 'poll-fallback', 'reactor']);
+  it(`installs only the backends that serve Linux (${FACADE_ON_LINUX.join(', ')})`, () => {
+    expect(installedScope(p.dir)).toEqual(FACADE_ON_LINUX);
   });
 
   it('reactorFd() is a number from the prebuild; ASYNC_IO_BACKEND=poll gives null', () => {
@@ -285,9 +286,9 @@ describe('npm install @async-io/linux-epoll alone', () => {
   });
 });
 describe('a platform backend on the wrong OS', () => {
-  it('npm refuses @async-io/bsd-kqueue and @async-io/solaris-ports on Linux (EBADPLATFORM)', () => {
+  it(`npm refuses the backends that do not serve Linux (${NOT_FOR_LINUX.join(', ')}) with EBADPLATFORM`, () => {
     const p = project('npm-wrong-os', registry);
-    for (const name of ['@async-io/bsd-kqueue', '@async-io/solaris-ports']) {
+    for (const name of NOT_FOR_LINUX.map((b) => `@async-io/${b}`)) {
       const r = run('npm', ['install', name], { cwd: p.dir, env: p.env, allowFail: true });
       expect(r.status, `${name} installed on linux`).not.toBe(0);
       expect(r.stderr).toContain('EBADPLATFORM');
@@ -308,7 +309,7 @@ describe('npm install --omit=optional @async-io/reactor', () => {
   it('the facade falls back to poll and says so with ASYNC_IO_FALLBACK_TO_POLL', () => {
     const p = project('npm-omit-optional', registry);
     run('npm', ['install', '--omit=optional', '@async-io/reactor'], { cwd: p.dir, env: p.env });
-    expect(installedScope(p.dir)).toEqual(['backend-core', 'poll-fallback', 'reactor']);
+    expect(installedScope(p.dir)).toEqual(['backend-core', FALLBACK, 'reactor'].sort());
     const r = nodeIn(p, `process.on('warning', (w) => console.log('WARNING', w.code));
 const { reactorFd, backendInfo } = require('@async-io/reactor');
 console.log(JSON.stringify({ fd: reactorFd(), name: backendInfo().name }));`);

@@ -1,8 +1,14 @@
-/** What a backend addon exports (see include/async_io/addon.h). */
-import type { BackendName } from './table.js';
+/** What a backend addon exports: backend-core's N-API glue, compiled into every backend. */
+import type { BackendName, DriverName } from './table.js';
 
 /** Opaque native handle to one reference on a poller. */
 export type NativeHandle = { readonly __brand: 'async-io.poller' };
+
+/** Opaque native handle to a reactor: a poller driven by the Node loop, one per environment. */
+export type ReactorHandle = { readonly __brand: 'async-io.reactor' };
+
+/** `reactorCreate`'s driver argument and `reactorDriver`'s answer. */
+export const REACTOR_DRIVERS: readonly DriverName[] = ['nested', 'thread', 'external'];
 
 export interface NativeAddon {
   readonly name: BackendName;
@@ -28,6 +34,30 @@ export interface NativeAddon {
   fdReadiness(fd: number): number;
   /** [st_dev, st_ino, FIFO or SOCK_STREAM socket (a short read means drained)] */
   fdStat(fd: number): [number, number, boolean];
+
+  /**
+   * A reactor for this environment: its poller's events are written as
+   * (key, flags) pairs into `batch` and announced by `onBatch(count)`; a
+   * negative count is `-errno` of a failed wait, -1 a nested driver that
+   * switched itself to the thread driver. `driver` indexes REACTOR_DRIVERS.
+   */
+  reactorCreate(driver: number, onBatch: (count: number) => void, batch: Uint32Array): ReactorHandle;
+  /** Another reference on the reactor's poller, for a `Poller` to wrap. */
+  reactorPoller(r: ReactorHandle): NativeHandle;
+  /** Takes the ready events without blocking into the batch; returns the count. */
+  reactorDispatch(r: ReactorHandle): number;
+  /** Whether the reactor keeps the Node loop alive. */
+  reactorRef(r: ReactorHandle, on: boolean): void;
+  /** The driver in use now (an index into REACTOR_DRIVERS). */
+  reactorDriver(r: ReactorHandle): number;
+  /** A close-on-exec dup of the poller's fd for embedders, or -1 (poll). */
+  reactorFd(r: ReactorHandle): number;
+  /** Adds `fd` to (or removes it from) the fds closed when the environment tears down. */
+  reactorOwn(r: ReactorHandle, fd: number, owned: boolean): void;
+  /** A pipe whose fds are owned by the reactor from birth. */
+  reactorPipe(r: ReactorHandle): [number, number];
+  /** An AF_UNIX stream pair whose fds are owned by the reactor from birth. */
+  reactorSocketpair(r: ReactorHandle): [number, number];
 }
 
 export const CAP_LEVEL = 0x1;

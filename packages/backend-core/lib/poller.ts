@@ -69,7 +69,11 @@ export interface Poller extends Disposable {
 }
 
 export interface PollerClass {
-  new (): Poller;
+  /**
+   * Creates a poller with its own kernel object, or, given a native handle
+   * (`native.create()`, `native.reactorPoller(r)`), wraps that reference.
+   */
+  new (handle?: NativeHandle): Poller;
   readonly prototype: Poller;
   /** Another reference, in this thread, to a poller shared from any thread. */
   fromShared(handle: SharedPoller): Poller;
@@ -193,5 +197,5 @@ export function definePoller(addon: NativeAddon): PollerClass {
   }
 
   Object.defineProperty(BackendPoller, 'name', { value: 'Poller' });
-  return BackendPoller as unknown as PollerClass;
+  return BackendPoller;
 }

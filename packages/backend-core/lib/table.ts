@@ -1,6 +1,9 @@
 /**
  * The one table of backends. Selection, types, the test matrix and the docs
- * are all derived from it; there is no second list anywhere.
+ * are all derived from it; there is no second list anywhere. Files that
+ * cannot import it (tsconfig.json references, the facade's dependencies,
+ * .changeset/config.json) are written from it by `node scripts/sync-table.mjs`,
+ * and backend-core's one-table test fails when anything drifts from it.
  */
 export const BACKENDS = [
   {
@@ -47,6 +50,21 @@ export type DriverName = 'nested' | 'thread' | 'external';
 
 export const BACKEND_NAMES: readonly BackendName[] = BACKENDS.map((b) => b.name);
 
+/** The backend used on any Unix no other serves, and where the platform's own cannot load. */
+export const FALLBACK_BACKEND: BackendName = 'poll';
+
+/**
+ * Whether `name` can serve `platform` (a `process.platform` value): its own
+ * platforms, or any but Windows for the fallback.
+ *
+ * @example servesPlatform('kqueue', 'darwin') // true
+ */
+export function servesPlatform(name: BackendName, platform: string): boolean {
+  if (platform === 'win32') return false;
+  if (name === FALLBACK_BACKEND) return true;
+  return (backendRow(name)!.platforms as readonly string[]).includes(platform);
+}
+
 /** The table row for `name`, or `undefined` for an unknown name. */
 export function backendRow(name: string): BackendInfoRow | undefined {
   return BACKENDS.find((b) => b.name === name);
@@ -63,5 +81,5 @@ export function preferredBackend(platform: string): BackendName | null {
   for (const b of BACKENDS) {
     if ((b.platforms as readonly string[]).includes(platform)) return b.name;
   }
-  return 'poll';
+  return FALLBACK_BACKEND;
 }

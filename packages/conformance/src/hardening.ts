@@ -1,6 +1,6 @@
 /**
  * The hardening suite: faults, load and bad input against one backend's
- * `Poller`, with nothing lost and nothing leaked (issue 8). Runs against any
+ * `Poller`, with nothing lost and nothing leaked. Runs against any
  * backend module path, like the conformance suite.
  *
  * @example
@@ -49,7 +49,7 @@ export const FIGURES = {
   fcSeed: Number(process.env.ASYNC_IO_FC_SEED || 0x5eed),
 };
 
-/** Lines of figures each test prints (the closing note of issue 8 quotes them). */
+/** Lines of figures each test prints (the measured figures behind the README's claims). */
 const report: string[] = [];
 
 // ---- tools shared with the facade's hardening test ---------------------------
@@ -440,7 +440,7 @@ function interestBits(i: Interest): number {
 
 /**
  * Applies `ops` to a real poller and to the model, checking after each step.
- * The contract, as the model states it (DESIGN.md, backend.h):
+ * The contract, as the model states it (backend.h, the README):
  * - add of a registered fd: EEXIST; modify/delete of an unregistered one: ENOENT.
  * - level: reported on every wait while ready, with flags = readiness & interest.
  * - oneshot: reported once while armed and ready, then silent until modify.
@@ -823,7 +823,7 @@ export function describeHardening(options: HardeningOptions): void {
 
   describe(`hardening: ${options.label ?? name}`, () => {
     afterAll(() => {
-      // One line per figure, for the closing note.
+      // One line per figure, printed at the end of the suite.
       if (report.length) console.log(report.splice(0).join('\n'));
     });
 

@@ -1,6 +1,7 @@
 /**
- * The conformance suite: every behaviour of DESIGN.md's `Poller` contract,
- * written once and run against each backend (polling's tests, adapted).
+ * The conformance suite: every behaviour of the `Poller` contract (backend.h
+ * and the README), written once and run against each backend (polling's
+ * tests, adapted).
  *
  * @example
  * // packages/linux-epoll/test/conformance.test.ts

@@ -5,17 +5,23 @@ import {
   FLAG_PRIORITY,
   FLAG_READABLE,
   FLAG_WRITABLE,
+  type Interest,
+  interestBits,
   invalidArgType,
+  invalidArgValue,
   type NativeAddon,
+  type PollMode,
   validateBuffer,
   validateFd,
 } from '@async-io/backend-core';
-import { backendModule, kOnEvent, kOnFailure, Reactor, type Source } from './reactor.js';
+import { backendModule, kIsStale, kOnEvent, kOnFailure, type ReactorCore, reactorCore } from './reactor.js';
 
-const R = FLAG_READABLE; // waiter slot 0
-const W = FLAG_WRITABLE; // waiter slot 1
-const P = FLAG_PRIORITY; // waiter slot 2
-const ALL = R | W | P;
+const R = FLAG_READABLE;
+const W = FLAG_WRITABLE;
+const P = FLAG_PRIORITY;
+const DIRECTIONS = R | W | P;
+/** Always reported, whatever was asked: the next op says EOF or the error. */
+const HUP_ERR = FLAG_HANGUP | FLAG_ERROR;
 
 /** Rejection for an aborted wait: Node's shape (`name` AbortError, `code` ABORT_ERR). */
 export class AbortError extends Error {
@@ -26,15 +32,213 @@ export class AbortError extends Error {
   }
 }
 
-interface Waiter {
-  resolve(): void;
-  reject(error: Error): void;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-}
-
 export interface WaitOptions {
   signal?: AbortSignal;
+}
+
+export interface AsyncOptions {
+  /** Close the fd when the handle closes (and when its thread's environment tears down). */
+  ownsFd?: boolean;
+}
+
+/** What {@link Async.ready} detected. `hangup` and `error` are reported whatever was asked. */
+export interface Readiness {
+  readonly readable: boolean;
+  readonly writable: boolean;
+  readonly priority: boolean;
+  /** The peer closed (pipe writer gone, socket shut down): reads drain what is buffered, then return 0. */
+  readonly hangup: boolean;
+  /** The kernel reports an error condition: the next op on the fd throws it. */
+  readonly error: boolean;
+}
+
+function noop(): void {}
+
+function readinessOf(flags: number): Readiness {
+  return {
+    readable: (flags & R) !== 0,
+    writable: (flags & W) !== 0,
+    priority: (flags & P) !== 0,
+    hangup: (flags & FLAG_HANGUP) !== 0,
+    error: (flags & FLAG_ERROR) !== 0,
+  };
+}
+
+interface Waiter {
+  /** A plain wait resolves with nothing... */
+  readonly resolve: () => void;
+  /** ...a `ready()` wait with the event's flags. */
+  readonly report: ((flags: number) => void) | undefined;
+  readonly reject: (error: Error) => void;
+  readonly signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  /** The directions it is queued for; 0 once settled. */
+  bits: number;
+}
+
+/**
+ * The waiters for one direction, first come first served. One waiter, the
+ * common case, needs no array.
+ */
+class WaiterQueue {
+  #first: Waiter | null = null;
+  #rest: Waiter[] | null = null;
+
+  get empty(): boolean {
+    return this.#first === null;
+  }
+
+  push(w: Waiter): void {
+    if (this.#first === null) this.#first = w;
+    else (this.#rest ??= []).push(w);
+  }
+
+  /** Removes `w` if it is queued here. */
+  remove(w: Waiter): void {
+    if (this.#first === w) {
+      this.#first = this.#rest?.shift() ?? null;
+      return;
+    }
+    const i = this.#rest === null ? -1 : this.#rest.indexOf(w);
+    if (i >= 0) this.#rest!.splice(i, 1);
+  }
+
+  /**
+   * Empties the queue and returns what it held, in order: one waiter, an
+   * array, or null. Waiters queued after this wait for the next take.
+   */
+  take(): Waiter | Waiter[] | null {
+    const first = this.#first;
+    if (first === null) return null;
+    this.#first = null;
+    const rest = this.#rest;
+    if (rest === null || rest.length === 0) return first;
+    this.#rest = null;
+    rest.unshift(first);
+    return rest;
+  }
+}
+
+/**
+ * How kernel readiness reaches a handle's waiters. One strategy per handle,
+ * chosen once from the backend's capabilities.
+ */
+interface Strategy {
+  /** Known to block on `bit`: wait for the kernel before trying the op. */
+  blocked(bit: number): boolean;
+  /** `bits` would block now (EAGAIN, or a short read/write on a stream fd). */
+  wouldBlock(bits: number): void;
+  /** FLAG_* bits ready right now for any of `bits` without waiting, or 0 when that takes a wait. */
+  current(bits: number): number;
+  /** An event brought `bits`. */
+  event(bits: number): void;
+  /** Waiters are queued for `want`: make the kernel report it. */
+  arm(want: number): void;
+  /** A priority wait starts. */
+  watchPriority(): void;
+}
+
+interface StrategyClass {
+  new (reactor: ReactorCore, native: NativeAddon, fd: number, key: number): Strategy;
+  /** What the fd is registered for at construction. */
+  readonly interest: Interest;
+  readonly mode: PollMode;
+}
+
+/**
+ * epoll, kqueue: registered once, edge-triggered, for reading and writing;
+ * readiness is tracked here (the mio/tokio model), so an event costs no
+ * syscall beyond the I/O itself. An edge marks its directions ready; a
+ * would-block clears them until the next edge.
+ */
+class EdgeTracked implements Strategy {
+  static readonly interest: Interest = { readable: true, writable: true };
+  static readonly mode: PollMode = 'edge';
+  /** reported and not yet disproved */
+  #ready = 0;
+  /** would block, no edge since */
+  #blocked = 0;
+  #priority = false;
+
+  constructor(
+    readonly reactor: ReactorCore,
+    readonly native: NativeAddon,
+    readonly fd: number,
+    readonly key: number,
+  ) {}
+
+  blocked(bit: number): boolean {
+    return (this.#blocked & bit) !== 0;
+  }
+
+  wouldBlock(bits: number): void {
+    this.#ready &= ~bits;
+    this.#blocked |= bits;
+  }
+
+  current(bits: number): number {
+    if ((this.#ready & bits) === 0) return 0;
+    // The caller may have drained the fd itself since the edge: confirm
+    // with one poll(0) instead of trusting the cache.
+    const now = this.native.fdReadiness(this.fd);
+    if ((now & (bits | HUP_ERR)) !== 0) return now;
+    this.wouldBlock(bits);
+    return 0;
+  }
+
+  event(bits: number): void {
+    this.#ready |= bits;
+    this.#blocked &= ~bits;
+  }
+
+  arm(): void {}
+
+  watchPriority(): void {
+    if (this.#priority) return;
+    this.reactor.modify(this.fd, this.key, { readable: true, writable: true, priority: true }, 'edge');
+    this.#priority = true;
+  }
+}
+
+/**
+ * event ports, poll: re-armed oneshot for what the waiters want, whenever
+ * someone waits and the last event disarmed it. Nothing is cached: the
+ * kernel answers every wait.
+ */
+class Oneshot implements Strategy {
+  static readonly interest: Interest = {};
+  static readonly mode: PollMode = 'oneshot';
+  /** the interest armed in the kernel now */
+  #armed = 0;
+
+  constructor(
+    readonly reactor: ReactorCore,
+    readonly native: NativeAddon,
+    readonly fd: number,
+    readonly key: number,
+  ) {}
+
+  blocked(): boolean {
+    return false;
+  }
+
+  wouldBlock(): void {}
+
+  current(): number {
+    return 0;
+  }
+
+  event(): void {
+    this.#armed = 0;
+  }
+
+  arm(want: number): void {
+    if (want === 0 || (this.#armed & want) === want) return;
+    this.reactor.modify(this.fd, this.key, { readable: (want & R) !== 0, writable: (want & W) !== 0, priority: (want & P) !== 0 }, 'oneshot');
+    this.#armed = want;
+  }
+
+  watchPriority(): void {}
 }
 
 function wouldBlock(error: unknown): boolean {
@@ -60,6 +264,9 @@ function abortError(signal: AbortSignal): AbortError {
   return new AbortError(undefined, { cause: signal.reason });
 }
 
+/** Option key only this module has: the fd already belongs to the reactor (Async.pipe, Async.socketpair). */
+const kAdopted = Symbol('async-io.adopted');
+
 /**
  * An fd registered with this thread's reactor: async-io's `Async<T>` for a raw
  * file descriptor. Makes the fd non-blocking.
@@ -74,42 +281,39 @@ function abortError(signal: AbortSignal): AbortError {
  * const n = await reader.read(buf);                   // or:
  * const m = await reader.readWith(() => read(r, buf)); // null from read() = would block
  */
-export class Async implements Disposable, Source {
+export class Async implements Disposable {
   readonly fd: number;
-  /** @internal the reactor key (slot + generation) */
-  readonly key: number;
-  readonly #reactor: Reactor;
+  readonly #reactor: ReactorCore;
   readonly #native: NativeAddon;
+  readonly #key: number;
+  readonly #strategy: Strategy;
   readonly #ownsFd: boolean;
-  readonly #edge: boolean;
-  #closed = false;
-  #ref = true;
-  /** edge mode: readiness seen and not yet disproved (EAGAIN, short read) */
-  #ready = 0;
-  /** edge mode: known to block (EAGAIN or a short stream read seen, no event since) */
-  #blocked = 0;
-  /** oneshot mode: the interest currently armed in the kernel */
-  #armed = 0;
-  #priorityRegistered = false;
   /** FIFO or stream socket: a short read means drained */
   readonly #stream: boolean;
   /** st_dev/st_ino at registration: tells a reused fd number from our file */
   readonly #dev: number;
   readonly #ino: number;
+  readonly #readers = new WaiterQueue();
+  readonly #writers = new WaiterQueue();
+  readonly #urgent = new WaiterQueue();
+  /** waiters queued (each counted once, however many directions it waits for) */
   #pending = 0;
-  /** the first waiter per direction (read, write, priority), and the rest */
-  #w0: Waiter | null = null;
-  #w1: Waiter | null = null;
-  #w2: Waiter | null = null;
-  #more: [Waiter[], Waiter[], Waiter[]] | null = null;
+  #closed = false;
+  #ref = true;
 
-  constructor(fd: number, options: { ownsFd?: boolean } = {}) {
+  /**
+   * Registers `fd` with the calling thread's reactor. EEXIST when another
+   * live handle has it.
+   *
+   * @example const handle = new Async(fd, { ownsFd: true });
+   */
+  constructor(fd: number, options: AsyncOptions = {}) {
     validateFd(fd);
     if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
     if (options.ownsFd !== undefined && typeof options.ownsFd !== 'boolean') {
       throw invalidArgType('options.ownsFd', 'of type boolean', options.ownsFd);
     }
-    const reactor = Reactor.get();
+    const reactor = reactorCore();
     const mod = backendModule();
     this.#native = mod.native;
     [this.#dev, this.#ino, this.#stream] = this.#native.fdStat(fd);
@@ -117,46 +321,16 @@ export class Async implements Disposable, Source {
     this.fd = fd;
     this.#reactor = reactor;
     this.#ownsFd = options.ownsFd ?? false;
-    this.#edge = reactor.poller.supportsEdge();
-    this.key = reactor.newKey();
-    const interest = this.#edge ? { readable: true, writable: true } : {};
-    const mode = this.#edge ? 'edge' : 'oneshot';
-    try {
+    const Strategy: StrategyClass = reactor.poller.supportsEdge() ? EdgeTracked : Oneshot;
+    this.#key = reactor.register(this, fd, Strategy.interest, Strategy.mode);
+    this.#strategy = new Strategy(reactor, this.#native, fd, this.#key);
+    if (this.#ownsFd && !(kAdopted in options && options[kAdopted] === true)) {
       try {
-        reactor.poller.add(fd, this.key, interest, mode);
+        reactor.own(fd, true);
       } catch (error) {
-        // A handle whose fd was closed behind its back (and the number reused
-        // for a new file) may still hold the registration on backends that
-        // keep a table by number (poll): take it over. A live handle on the
-        // same file keeps it: EEXIST.
-        const holder = reactor.byFd.get(fd) as Async | undefined;
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || holder === undefined || !holder.#isStale()) throw error;
-        reactor.poller.modify(fd, this.key, interest, mode);
-      }
-    } catch (error) {
-      reactor.detach(this.key);
-      throw error;
-    }
-    reactor.attach(this);
-    reactor.byFd.set(fd, this);
-    if (this.#ownsFd && !Async.#adopting) reactor.own(fd, true);
-  }
-
-  static #adopting = false;
-
-  static #pair(kind: 'pipe' | 'socketpair'): [Async, Async] {
-    const [a, b] = Reactor.get().ownedPair(kind);
-    Async.#adopting = true;
-    try {
-      const first = new Async(a, { ownsFd: true });
-      try {
-        return [first, new Async(b, { ownsFd: true })];
-      } catch (error) {
-        first.close();
+        reactor.deregister(fd, this.#key);
         throw error;
       }
-    } finally {
-      Async.#adopting = false;
     }
   }
 
@@ -167,49 +341,90 @@ export class Async implements Disposable, Source {
    * @example const [reader, writer] = Async.pipe();
    */
   static pipe(): [reader: Async, writer: Async] {
-    return Async.#pair('pipe');
+    return adoptPair(reactorCore().ownedPair('pipe'));
   }
 
-  /** A connected AF_UNIX stream pair as two owning handles. */
+  /**
+   * A connected AF_UNIX stream pair as two owning handles.
+   *
+   * @example const [a, b] = Async.socketpair();
+   */
   static socketpair(): [Async, Async] {
-    return Async.#pair('socketpair');
+    return adoptPair(reactorCore().ownedPair('socketpair'));
   }
 
-  /** The fd number no longer names the file this handle registered. */
-  #isStale(): boolean {
-    if (this.#closed) return true;
-    try {
-      const [dev, ino] = this.#native.fdStat(this.fd);
-      return dev !== this.#dev || ino !== this.#ino;
-    } catch {
-      return true;
-    }
-  }
-
-  /** Resolves when the fd is readable (or at EOF/error). */
+  /**
+   * Resolves when the fd is readable (or at EOF/error): `ready({ readable: true })` without the report.
+   *
+   * @example await handle.readable({ signal: AbortSignal.timeout(1000) });
+   */
   readable(options?: WaitOptions): Promise<void> {
-    return this.#readiness(R, options);
+    return this.#waitFor(R, options);
   }
 
-  /** Resolves when the fd is writable (or has an error). */
+  /**
+   * Resolves when the fd is writable (or has an error).
+   *
+   * @example await handle.writable(); write(handle.fd, chunk);
+   */
   writable(options?: WaitOptions): Promise<void> {
-    return this.#readiness(W, options);
+    return this.#waitFor(W, options);
   }
 
-  /** Resolves when priority (out-of-band) data is available. */
+  /**
+   * Resolves when priority (out-of-band) data is available. ENOTSUP where the backend cannot watch it.
+   *
+   * @example await handle.priority(); // e.g. a sysfs attribute or /proc/self/mountinfo changed
+   */
   priority(options?: WaitOptions): Promise<void> {
     try {
-      if (!this.#reactor.poller.supportsPriority()) {
-        throw codedError('ENOTSUP', `ENOTSUP: the ${this.#reactor.backend} backend cannot watch priority data here`);
-      }
-      if (this.#edge && !this.#priorityRegistered && !this.#closed) {
-        this.#reactor.poller.modify(this.fd, this.key, { readable: true, writable: true, priority: true }, 'edge');
-        this.#priorityRegistered = true;
-      }
+      this.#watchPriority();
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#readiness(P, options);
+    return this.#waitFor(P, options);
+  }
+
+  /**
+   * Resolves when any of `interest` is ready, or the fd hung up or has an
+   * error, with what was detected (tokio's `ready(Interest)`): the asked-for
+   * directions that are ready, plus `hangup` and `error`.
+   *
+   * `readable()`/`writable()`/`priority()` are the same wait for one
+   * direction, without the report. Readiness is not consumed by a wait: it
+   * is cleared when an op would block (a `null` or EAGAIN from `read()`,
+   * `readWith()`, `write()`, `writeWith()`, or a short read/write on a pipe
+   * or stream socket) and renewed by the kernel's next event. So read until
+   * it would block before waiting again, or the next wait returns at once.
+   *
+   * @example
+   * const { readable, hangup } = await handle.ready({ readable: true, writable: true });
+   * if (readable) n = read(handle.fd, buf); // data, or 0 when the peer hung up
+   */
+  ready(interest: Interest, options?: WaitOptions): Promise<Readiness> {
+    let bits: number;
+    let signal: AbortSignal | undefined;
+    try {
+      bits = interestBits(interest);
+      if (bits === 0) throw invalidArgValue('interest', interest, 'must ask for at least one of readable, writable, priority');
+      signal = checkOptions(options);
+      if (bits & P) this.#watchPriority();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const mask = bits | HUP_ERR;
+    if (!this.#closed && !signal?.aborted) {
+      let now: number;
+      try {
+        now = this.#strategy.current(bits);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (now !== 0) return Promise.resolve(readinessOf(now & mask));
+    }
+    return new Promise<Readiness>((resolve, reject) =>
+      this.#enqueue(bits, noop, reject, signal, (flags) => resolve(readinessOf(flags & mask))),
+    );
   }
 
   /**
@@ -223,7 +438,11 @@ export class Async implements Disposable, Source {
     return this.#with(R, op, options);
   }
 
-  /** As {@link readWith}, waiting for writability. */
+  /**
+   * As {@link readWith}, waiting for writability.
+   *
+   * @example const n = await handle.writeWith(() => write(handle.fd, chunk));
+   */
   writeWith<T>(op: () => T | null, options?: WaitOptions): Promise<T> {
     return this.#with(W, op, options);
   }
@@ -239,12 +458,20 @@ export class Async implements Disposable, Source {
     return this.#io(R, buf, options);
   }
 
-  /** Writes `buf` once there is room: bytes written (maybe fewer than asked). */
+  /**
+   * Writes `buf` once there is room: bytes written (maybe fewer than asked).
+   *
+   * @example const n = await handle.write(Buffer.from('hello'));
+   */
   write(buf: ArrayBufferView, options?: WaitOptions): Promise<number> {
     return this.#io(W, buf, options);
   }
 
-  /** Pending waits on this handle keep the process alive (the default). */
+  /**
+   * Pending waits on this handle keep the process alive (the default).
+   *
+   * @example handle.unref().ref();
+   */
   ref(): this {
     if (!this.#ref) {
       this.#ref = true;
@@ -253,7 +480,11 @@ export class Async implements Disposable, Source {
     return this;
   }
 
-  /** Pending waits on this handle no longer keep the process alive. */
+  /**
+   * Pending waits on this handle no longer keep the process alive.
+   *
+   * @example handle.unref(); // a background watch that must not hold the process
+   */
   unref(): this {
     if (this.#ref) {
       this.#ref = false;
@@ -262,10 +493,20 @@ export class Async implements Disposable, Source {
     return this;
   }
 
+  /**
+   * Whether pending waits keep the process alive.
+   *
+   * @example if (!handle.hasRef()) handle.ref();
+   */
   hasRef(): boolean {
     return this.#ref;
   }
 
+  /**
+   * Whether {@link close} was called.
+   *
+   * @example if (!handle.closed) handle.close();
+   */
   get closed(): boolean {
     return this.#closed;
   }
@@ -273,32 +514,68 @@ export class Async implements Disposable, Source {
   /**
    * Deregisters the fd, rejects pending waits with `ERR_ASYNC_CLOSED`, and
    * closes the fd if the handle owns it. Idempotent.
+   *
+   * @example handle.close(); // or: using handle = new Async(fd);
    */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const reactor = this.#reactor;
-    reactor.detach(this.key);
-    // A newer handle on a reused fd number owns the registration now.
-    const holder = reactor.byFd.get(this.fd) === this;
-    if (holder) reactor.byFd.delete(this.fd);
     try {
-      if (holder) reactor.poller.delete(this.fd);
-    } catch (error) {
-      // The fd was closed behind our back: the kernel already forgot it.
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'EBADF' && code !== 'ENOENT' && code !== 'ERR_POLLER_CLOSED') throw error;
+      this.#reactor.deregister(this.fd, this.#key);
     } finally {
       this[kOnFailure](codedError('ERR_ASYNC_CLOSED', 'The Async handle was closed'));
       if (this.#ownsFd) {
         this.#reactor.own(this.fd, false);
-        backendModule().close(this.fd);
+        this.#native.closeFd(this.fd);
       }
     }
   }
 
+  /** {@link close}, for `using`. */
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  /** @internal the reactor delivers an event (FLAG_* bits) */
+  [kOnEvent](flags: number): void {
+    // Hangup and error wake every waiter: their next op reports EOF or the error.
+    const bits = flags & HUP_ERR ? DIRECTIONS : flags & DIRECTIONS;
+    this.#strategy.event(bits);
+    if (bits & R) this.#wake(this.#readers, flags, null);
+    if (bits & W) this.#wake(this.#writers, flags, null);
+    if (bits & P) this.#wake(this.#urgent, flags, null);
+    if (this.#pending > 0 && !this.#closed) {
+      try {
+        this.#strategy.arm(this.#want());
+      } catch (error) {
+        this[kOnFailure](error as Error);
+      }
+    }
+  }
+
+  /** @internal reject every pending wait */
+  [kOnFailure](error: Error): void {
+    this.#wake(this.#readers, 0, error);
+    this.#wake(this.#writers, 0, error);
+    this.#wake(this.#urgent, 0, error);
+  }
+
+  /** @internal the fd number no longer names the file this handle registered */
+  [kIsStale](): boolean {
+    if (this.#closed) return true;
+    try {
+      const [dev, ino] = this.#native.fdStat(this.fd);
+      return dev !== this.#dev || ino !== this.#ino;
+    } catch {
+      return true;
+    }
+  }
+
+  #watchPriority(): void {
+    if (!this.#reactor.poller.supportsPriority()) {
+      throw codedError('ENOTSUP', `ENOTSUP: the ${this.#reactor.backend} backend cannot watch priority data here`);
+    }
+    if (!this.#closed) this.#strategy.watchPriority();
   }
 
   /**
@@ -314,7 +591,7 @@ export class Async implements Disposable, Source {
     } catch (error) {
       return Promise.reject(error);
     }
-    if ((this.#blocked & bit) === 0 && signal === undefined && !this.#closed) {
+    if (!this.#strategy.blocked(bit) && signal === undefined && !this.#closed) {
       let result: T | null;
       try {
         result = op();
@@ -323,7 +600,7 @@ export class Async implements Disposable, Source {
         result = null;
       }
       if (result !== null) return Promise.resolve(result);
-      this.#wouldBlock(bit);
+      this.#strategy.wouldBlock(bit);
     }
     return this.#op(bit, op, signal, true);
   }
@@ -346,18 +623,12 @@ export class Async implements Disposable, Source {
           result = null;
         }
         if (result !== null) return resolve(result);
-        this.#wouldBlock(bit);
+        this.#strategy.wouldBlock(bit);
         this.#enqueue(bit, step, reject, signal);
       };
       if (waitFirst) this.#enqueue(bit, step, reject, signal);
       else step();
     });
-  }
-
-  /** op said EAGAIN: edge mode remembers it until the kernel's next edge. */
-  #wouldBlock(bit: number): void {
-    this.#ready &= ~bit;
-    if (this.#edge) this.#blocked |= bit;
   }
 
   #io(bit: number, buf: ArrayBufferView, options: WaitOptions | undefined): Promise<number> {
@@ -374,74 +645,66 @@ export class Async implements Disposable, Source {
     const attempt = (): number | null => {
       const n = bit === R ? native.read(fd, buf) : native.write(fd, buf);
       // A short read/write on a stream fd: drained/full until the next edge.
-      if (n !== null && stream && n > 0 && n < buf.byteLength) this.#wouldBlock(bit);
+      if (n !== null && stream && n > 0 && n < buf.byteLength) this.#strategy.wouldBlock(bit);
       return n;
     };
-    // Known to block (EAGAIN or a short stream read seen): wait first.
-    return this.#op(bit, attempt, signal, (this.#blocked & bit) !== 0);
+    return this.#op(bit, attempt, signal, this.#strategy.blocked(bit));
   }
 
-  #readiness(bit: number, options: WaitOptions | undefined): Promise<void> {
+  #waitFor(bit: number, options: WaitOptions | undefined): Promise<void> {
     let signal: AbortSignal | undefined;
     try {
       signal = checkOptions(options);
+      if (!this.#closed && !signal?.aborted && this.#strategy.current(bit) !== 0) return Promise.resolve();
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.#edge && (this.#ready & bit) !== 0 && !this.#closed && !signal?.aborted) {
-      // Cached readiness may be stale if the caller drained the fd itself:
-      // confirm with one poll(0) instead of trusting it.
-      const now = this.#native.fdReadiness(this.fd);
-      if ((now & (bit | FLAG_HANGUP | FLAG_ERROR)) !== 0) return Promise.resolve();
-      this.#wouldBlock(bit);
-    }
-    return this.#wait(bit, signal);
-  }
-
-  #wait(bit: number, signal: AbortSignal | undefined): Promise<void> {
-    if (this.#closed) return Promise.reject(closedError());
-    if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise<void>((resolve, reject) => this.#enqueue(bit, resolve, reject, signal));
   }
 
-  /** Queues a waiter for `bit`; `resolve` runs when an event brings it. */
-  #enqueue(bit: number, resolve: () => void, reject: (error: Error) => void, signal: AbortSignal | undefined): void {
+  /** Queues a waiter for the directions in `bits`; `resolve` runs when an event brings one of them. */
+  #enqueue(
+    bits: number,
+    resolve: () => void,
+    reject: (error: Error) => void,
+    signal: AbortSignal | undefined,
+    report?: (flags: number) => void,
+  ): void {
     if (this.#closed) return reject(closedError());
     if (signal?.aborted) return reject(abortError(signal));
-    const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
-    const slot = bit >> 1;
+    const waiter: Waiter = { resolve, report, reject, signal, onAbort: undefined, bits };
     if (signal) {
       waiter.onAbort = () => {
-        if (this.#remove(slot, waiter)) {
-          this.#settled();
-          reject(abortError(signal));
-        }
+        if (waiter.bits === 0) return;
+        this.#unqueue(waiter, waiter.bits);
+        waiter.bits = 0;
+        this.#settled();
+        reject(abortError(signal));
       };
       signal.addEventListener('abort', waiter.onAbort, { once: true });
     }
-    if (slot === 0 ? this.#w0 === null : slot === 1 ? this.#w1 === null : this.#w2 === null) {
-      if (slot === 0) this.#w0 = waiter;
-      else if (slot === 1) this.#w1 = waiter;
-      else this.#w2 = waiter;
-    } else {
-      (this.#more ??= [[], [], []])[slot]!.push(waiter);
-    }
+    if (bits & R) this.#readers.push(waiter);
+    if (bits & W) this.#writers.push(waiter);
+    if (bits & P) this.#urgent.push(waiter);
     this.#pending++;
     if (this.#ref) this.#reactor.retain();
-    if (!this.#edge) this.#arm();
+    try {
+      this.#strategy.arm(this.#want());
+    } catch (error) {
+      // The kernel refused to arm (e.g. the fd was closed behind our back).
+      this.#unqueue(waiter, bits);
+      this.#settle(waiter, 0, error as Error);
+    }
   }
 
-  #remove(slot: number, waiter: Waiter): boolean {
-    if (slot === 0 && this.#w0 === waiter) this.#w0 = this.#more?.[0].shift() ?? null;
-    else if (slot === 1 && this.#w1 === waiter) this.#w1 = this.#more?.[1].shift() ?? null;
-    else if (slot === 2 && this.#w2 === waiter) this.#w2 = this.#more?.[2].shift() ?? null;
-    else {
-      const list = this.#more?.[slot];
-      const i = list ? list.indexOf(waiter) : -1;
-      if (i < 0) return false;
-      list!.splice(i, 1);
-    }
-    return true;
+  #unqueue(w: Waiter, bits: number): void {
+    if (bits & R) this.#readers.remove(w);
+    if (bits & W) this.#writers.remove(w);
+    if (bits & P) this.#urgent.remove(w);
+  }
+
+  #want(): number {
+    return (this.#readers.empty ? 0 : R) | (this.#writers.empty ? 0 : W) | (this.#urgent.empty ? 0 : P);
   }
 
   #settled(): void {
@@ -449,70 +712,46 @@ export class Async implements Disposable, Source {
     if (this.#ref) this.#reactor.release();
   }
 
-  /** oneshot mode: arm the kernel for what the waiters want. */
-  #arm(): void {
-    const want = (this.#w0 ? R : 0) | (this.#w1 ? W : 0) | (this.#w2 ? P : 0);
-    if (want === 0 || (this.#armed & want) === want) return;
-    this.#reactor.poller.modify(
-      this.fd,
-      this.key,
-      { readable: (want & R) !== 0, writable: (want & W) !== 0, priority: (want & P) !== 0 },
-      'oneshot',
-    );
-    this.#armed = want;
-  }
-
-  #take(slot: number): Waiter[] | Waiter | null {
-    let first: Waiter | null;
-    if (slot === 0) (first = this.#w0), (this.#w0 = null);
-    else if (slot === 1) (first = this.#w1), (this.#w1 = null);
-    else (first = this.#w2), (this.#w2 = null);
-    const more = this.#more?.[slot];
-    if (first === null || more === undefined || more.length === 0) return first;
-    const all = [first, ...more];
-    more.length = 0;
-    return all;
-  }
-
-  #wake(slot: number, error: Error | null): void {
-    const taken = this.#take(slot);
+  #wake(queue: WaiterQueue, flags: number, error: Error | null): void {
+    const taken = queue.take();
     if (taken === null) return;
-    if (Array.isArray(taken)) for (const w of taken) this.#settle(w, error);
-    else this.#settle(taken, error);
+    if (Array.isArray(taken)) for (const w of taken) this.#settle(w, flags, error);
+    else this.#settle(taken, flags, error);
   }
 
-  #settle(w: Waiter, error: Error | null): void {
+  #settle(w: Waiter, flags: number, error: Error | null): void {
+    const bits = w.bits;
+    if (bits === 0) return; // settled through another of its queues, or aborted
+    w.bits = 0;
+    if ((bits & (bits - 1)) !== 0) this.#unqueue(w, bits); // queued for several directions
     if (w.onAbort) w.signal!.removeEventListener('abort', w.onAbort);
     // Settle before counting down: a retrying op re-queues inside resolve(),
     // and the reactor's ref count then never touches zero in between.
     try {
-      if (error === null) w.resolve();
-      else w.reject(error);
+      if (error !== null) w.reject(error);
+      else if (w.report !== undefined) w.report(flags);
+      else w.resolve();
     } finally {
       this.#settled();
     }
   }
+}
 
-  /** @internal the reactor delivers an event (FLAG_* bits) */
-  [kOnEvent](flags: number): void {
-    // Hangup and error wake every waiter: their next op reports EOF or the error.
-    const bits = flags & (FLAG_HANGUP | FLAG_ERROR) ? ALL : flags & ALL;
-    if (this.#edge) {
-      this.#ready |= bits;
-      this.#blocked &= ~bits;
-    } else {
-      this.#armed = 0;
+/** Two fds the reactor owns already, as owning handles; on failure none is left open. */
+function adoptPair([a, b]: [number, number]): [Async, Async] {
+  const options = { ownsFd: true, [kAdopted]: true };
+  let first: Async | undefined;
+  try {
+    first = new Async(a, options);
+    return [first, new Async(b, options)];
+  } catch (error) {
+    const reactor = reactorCore();
+    const native = backendModule().native;
+    for (const fd of first ? [b] : [a, b]) {
+      reactor.own(fd, false);
+      native.closeFd(fd);
     }
-    if (bits & R) this.#wake(0, null);
-    if (bits & W) this.#wake(1, null);
-    if (bits & P) this.#wake(2, null);
-    if (!this.#edge && !this.#closed && this.#pending > 0) this.#arm();
-  }
-
-  /** @internal reject every pending wait */
-  [kOnFailure](error: Error): void {
-    this.#wake(0, error);
-    this.#wake(1, error);
-    this.#wake(2, error);
+    first?.close();
+    throw error;
   }
 }

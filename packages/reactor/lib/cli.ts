@@ -23,6 +23,7 @@ function libc(): string {
   return header?.glibcVersionRuntime ? `glibc ${header.glibcVersionRuntime}` : 'musl (or not glibc)';
 }
 
+/** The doctor report: what can load here and what was chosen. @internal */
 export function doctor(): { report: Record<string, unknown>; ok: boolean } {
   const backends: BackendReport[] = BACKENDS.map((row) => {
     const tried: Attempt[] = [];

@@ -12,17 +12,17 @@ import type { FdHelpers } from '@async-io/backend-core';
 import { backendModule } from './reactor.js';
 
 export { Reactor, reactorFd, backendInfo, configure, type BackendInfo } from './reactor.js';
-export { Async, AbortError, type WaitOptions } from './async.js';
-export { selectBackend, type Selection, type Attempt } from './select.js';
+export { Async, AbortError, type AsyncOptions, type Readiness, type WaitOptions } from './async.js';
+export type { Attempt } from './select.js';
 export { Events, BACKENDS, type BackendName, type Interest, type PollEvent, type PollMode } from '@async-io/backend-core';
 
-/** A non-blocking, close-on-exec pipe: `[readFd, writeFd]`. */
+/** A non-blocking, close-on-exec pipe: `[readFd, writeFd]`. @example const [r, w] = pipe(); */
 export const pipe: FdHelpers['pipe'] = () => backendModule().pipe();
-/** A non-blocking, close-on-exec AF_UNIX stream socket pair. */
+/** A non-blocking, close-on-exec AF_UNIX stream socket pair. @example const [a, b] = socketpair(); */
 export const socketpair: FdHelpers['socketpair'] = () => backendModule().socketpair();
-/** Reads into `buf`: bytes read, 0 at EOF, `null` when it would block. */
+/** Reads into `buf`: bytes read, 0 at EOF, `null` when it would block. @example const n = read(r, buf); */
 export const read: FdHelpers['read'] = (fd, buf) => backendModule().read(fd, buf);
-/** Writes `buf`: bytes written, `null` when it would block. */
+/** Writes `buf`: bytes written, `null` when it would block. @example write(w, Buffer.from('x')); */
 export const write: FdHelpers['write'] = (fd, buf) => backendModule().write(fd, buf);
-/** Closes an fd. */
+/** Closes an fd. @example close(r); */
 export const close: FdHelpers['close'] = (fd) => backendModule().close(fd);

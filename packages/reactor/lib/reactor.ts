@@ -5,28 +5,59 @@ import {
   backendRow,
   codedError,
   type DriverName,
+  type Interest,
   invalidArgType,
   invalidArgValue,
+  type NativeAddon,
   type Poller,
+  type PollMode,
+  REACTOR_DRIVERS,
+  type ReactorHandle,
   systemError,
 } from '@async-io/backend-core';
-import { type Selection, selectBackend } from './select.js';
+import { type Attempt, type Selection, selectBackend } from './select.js';
+
+/*
+ * The public `Reactor` is a thin face over `ReactorCore`, which the package
+ * does not export: declarations marked @internal are stripped from the .d.ts.
+ * The seam for anything that watches an fd through the reactor (Async, and
+ * any other kind of source):
+ *
+ *   const core = reactorCore();                          // this thread's reactor
+ *   const key = core.register(source, fd, interest, mode);
+ *   core.modify(fd, key, interest, mode);                // change interest, re-arm a oneshot
+ *   core.retain(); core.release();                       // a ref'd wait started / ended
+ *   core.own(fd, true);                                  // closed at env teardown unless disowned
+ *   core.deregister(fd, key);                            // events in flight for `key` are dropped
+ *
+ * `source` implements Source: the reactor calls `source[kOnEvent](flags)`
+ * for each event (FLAG_* bits of backend-core, straight from the batch: no
+ * object per event), `source[kOnFailure](error)` once if the poller fails for
+ * good, and `source[kIsStale]()` when another source registers the same fd
+ * number: a source whose fd was closed behind its back gives the
+ * registration up instead of making the newcomer fail with EEXIST. Which
+ * modes the backend has: `core.poller.supportsEdge()` and friends.
+ *
+ * Keep all of it out of public declarations: a public type that mentions an
+ * @internal one leaves the stripped .d.ts broken (test/surface.test.ts).
+ */
 
 const debug = debuglog('async-io');
 
-const DRIVERS: readonly DriverName[] = ['nested', 'thread', 'external'];
 const BATCH = 1024;
 
 /** Called with an event's flags word (FLAG_* bits). @internal */
 export const kOnEvent = Symbol('async-io.onEvent');
 /** Called when the reactor failed for good. @internal */
 export const kOnFailure = Symbol('async-io.onFailure');
+/** Does the fd number no longer name the file this source registered? @internal */
+export const kIsStale = Symbol('async-io.isStale');
 
-/** What the reactor needs of a registered handle (implemented by Async). */
+/** What the reactor needs of a registered source. @internal */
 export interface Source {
-  readonly key: number;
   [kOnEvent](flags: number): void;
   [kOnFailure](error: Error): void;
+  [kIsStale](): boolean;
 }
 
 // A key is a slot (low 20 bits) and a generation (high 12 bits). Slots are
@@ -39,7 +70,8 @@ const MAX_GENERATION = 0xffe; // keeps every key below the reserved 2^32-1
 type DriverOption = 'auto' | DriverName;
 let configured: DriverOption = 'auto';
 let selection: Selection | null = null;
-let current: Reactor | null = null;
+let core: ReactorCore | null = null;
+let facade: Reactor | null = null;
 
 function backend(): Selection {
   selection ??= selectBackend();
@@ -51,9 +83,10 @@ export function backendModule(): BackendModule {
   return backend().module;
 }
 
-/** @internal */
-export function backendSelection(): Selection {
-  return backend();
+/** The calling thread's reactor, created (and its backend chosen) on first use. @internal */
+export function reactorCore(): ReactorCore {
+  core ??= new ReactorCore(backend().module, configured);
+  return core;
 }
 
 /**
@@ -67,55 +100,49 @@ export function backendSelection(): Selection {
 export function configure(options: { driver?: DriverOption }): void {
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
   const driver = options.driver ?? 'auto';
-  if (driver !== 'auto' && !DRIVERS.includes(driver)) {
+  if (driver !== 'auto' && !REACTOR_DRIVERS.includes(driver)) {
     throw invalidArgValue('options.driver', driver, "must be one of 'auto', 'nested', 'thread', 'external'");
   }
-  if (current !== null) {
+  if (core !== null) {
     throw codedError('ERR_ASYNC_IO_ALREADY_STARTED', 'configure() must be called before the reactor is first used');
   }
   configured = driver;
 }
 
 /**
- * The reactor: one per thread (per Node environment), created on first use.
- * It owns one kernel poller and wakes the `Async` handles registered with it.
+ * The reactor of one thread (one Node environment): one kernel poller, the
+ * sources registered with it, and the driver that takes its events. @internal
  */
-export class Reactor {
+export class ReactorCore {
   readonly backend: BackendName;
-  /** The kernel poller's fd (epoll/kqueue/port), `null` on poll. */
   readonly fd: number | null;
-  #driver: DriverName;
-  readonly #native: BackendModule['native'];
-  readonly #handle: unknown;
-  readonly #batch = new Uint32Array(BATCH * 2);
-  /** @internal */
+  /** The reactor's poller: the same kernel object, another reference. */
   readonly poller: Poller;
+  readonly #native: NativeAddon;
+  readonly #handle: ReactorHandle;
+  readonly #batch = new Uint32Array(BATCH * 2);
+  #driver: DriverName;
+  /** by slot: the registered source, and its key (slot + generation) or -1 when free */
   readonly #sources: (Source | undefined)[] = [];
+  readonly #keys: number[] = [];
   readonly #generations: number[] = [];
   readonly #free: number[] = [];
-  /** which live handle holds each fd number's registration @internal */
-  readonly byFd = new Map<number, Source>();
+  /** fd number -> key of the source holding its registration */
+  readonly #byFd = new Map<number, number>();
   #refs = 0;
   #failure: Error | null = null;
 
-  /** The reactor of the calling thread, created (and its backend chosen) on first use. */
-  static get(): Reactor {
-    current ??= new Reactor(backend().module, configured);
-    return current;
-  }
-
-  private constructor(mod: BackendModule, option: DriverOption) {
+  constructor(mod: BackendModule, option: DriverOption) {
     const row = backendRow(mod.native.name)!;
     const driver: DriverName = option === 'auto' ? row.driver : option;
     if (driver === 'nested' && !row.hasFd) {
       throw invalidArgValue('options.driver', driver, `is not possible with the ${row.name} backend (it has no fd)`);
     }
-    this.#native = mod.native;
-    const native = this.#native as unknown as ReactorNative;
-    this.#handle = native.reactorCreate(DRIVERS.indexOf(driver), this.#onBatch, this.#batch);
+    const native = mod.native;
+    this.#native = native;
+    this.#handle = native.reactorCreate(REACTOR_DRIVERS.indexOf(driver), this.#onBatch, this.#batch);
     this.#driver = driver;
-    const PollerFromHandle = mod.Poller as unknown as new (handle: unknown) => Poller;
-    this.poller = new PollerFromHandle(native.reactorPoller(this.#handle));
+    this.poller = new mod.Poller(native.reactorPoller(this.#handle));
     this.backend = row.name;
     // A dup of the poller's fd: closing or misusing it cannot break the
     // reactor (or make libuv abort on a watched fd that vanished).
@@ -124,40 +151,112 @@ export class Reactor {
     debug('reactor: backend %s, driver %s, fd %s', this.backend, driver, this.fd);
   }
 
-  /** `'nested'`, `'thread'` or `'external'` (a nested driver may switch itself to thread). */
   get driver(): DriverName {
     return this.#driver;
   }
 
-  /**
-   * Takes the events ready now without blocking, wakes their waiters and
-   * returns how many there were. For the `external` driver (and allowed with
-   * `nested`, which runs on this thread too).
-   *
-   * @example if (reactorFdIsReadable) Reactor.get().dispatch();
-   */
   dispatch(): number {
     if (this.#driver === 'thread') {
       throw codedError('ERR_ASYNC_IO_DRIVER', 'dispatch() is not available with the thread driver');
     }
-    const native = this.#native as unknown as ReactorNative;
     let total = 0;
     for (;;) {
-      const n = native.reactorDispatch(this.#handle);
+      const n = this.#native.reactorDispatch(this.#handle);
       this.#deliver(n);
       total += n;
       if (n < BATCH) return total;
     }
   }
 
-  /** @internal a fresh key for a new source; bind it with {@link attach} */
-  newKey(): number {
+  /**
+   * Registers `source` for `fd` and returns its key. The fd is refused
+   * (EEXIST) while another live source holds it; a holder whose fd was
+   * closed behind its back (the number now names another file) loses the
+   * registration to the newcomer: backends that keep a table by fd number
+   * (poll) still hold the old entry.
+   */
+  register(source: Source, fd: number, interest: Interest, mode: PollMode): number {
+    const key = this.#newKey();
+    try {
+      try {
+        this.poller.add(fd, key, interest, mode);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !this.#holderIsStale(fd)) throw error;
+        this.poller.modify(fd, key, interest, mode);
+      }
+    } catch (error) {
+      this.#free.push(key & SLOT_MASK);
+      throw error;
+    }
+    const slot = key & SLOT_MASK;
+    this.#sources[slot] = source;
+    this.#keys[slot] = key;
+    this.#byFd.set(fd, key);
+    return key;
+  }
+
+  /** Changes what `fd` (registered under `key`) is watched for; re-arms a oneshot. */
+  modify(fd: number, key: number, interest: Interest, mode: PollMode): void {
+    this.poller.modify(fd, key, interest, mode);
+  }
+
+  /**
+   * Frees `key` (events still in flight for it are dropped) and deletes `fd`
+   * from the poller unless a newer source holds it now. An fd closed behind
+   * the source's back is already gone from the kernel: fine.
+   */
+  deregister(fd: number, key: number): void {
+    const slot = key & SLOT_MASK;
+    if (this.#keys[slot] === key) {
+      this.#sources[slot] = undefined;
+      this.#keys[slot] = -1;
+      this.#free.push(slot);
+    }
+    if (this.#byFd.get(fd) !== key) return;
+    this.#byFd.delete(fd);
+    try {
+      this.poller.delete(fd);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EBADF' && code !== 'ENOENT' && code !== 'ERR_POLLER_CLOSED') throw error;
+    }
+  }
+
+  /** A ref'd wait started: the loop stays alive while any is pending. */
+  retain(): void {
+    if (this.#refs++ === 0) this.#native.reactorRef(this.#handle, true);
+  }
+
+  /** A ref'd wait ended. */
+  release(): void {
+    if (--this.#refs === 0) this.#native.reactorRef(this.#handle, false);
+  }
+
+  /** `fd` is closed by Worker/env teardown unless disowned first. */
+  own(fd: number, owned: boolean): void {
+    this.#native.reactorOwn(this.#handle, fd, owned);
+  }
+
+  /** A pipe or socketpair whose fds are owned (closed at teardown) from birth. */
+  ownedPair(kind: 'pipe' | 'socketpair'): [number, number] {
+    return kind === 'pipe' ? this.#native.reactorPipe(this.#handle) : this.#native.reactorSocketpair(this.#handle);
+  }
+
+  #holderIsStale(fd: number): boolean {
+    const key = this.#byFd.get(fd);
+    if (key === undefined) return false;
+    const slot = key & SLOT_MASK;
+    return this.#keys[slot] !== key || this.#sources[slot]![kIsStale]();
+  }
+
+  #newKey(): number {
     if (this.#failure) throw this.#failure;
     let slot = this.#free.pop();
     if (slot === undefined) {
       slot = this.#sources.length;
       if (slot > SLOT_MASK) throw codedError('ERR_ASYNC_IO_TOO_MANY', `more than ${SLOT_MASK + 1} handles on one reactor`);
       this.#sources.push(undefined);
+      this.#keys.push(-1);
       this.#generations.push(0);
     }
     const generation = this.#generations[slot]!;
@@ -165,46 +264,14 @@ export class Reactor {
     return ((generation << SLOT_BITS) | slot) >>> 0;
   }
 
-  /** @internal */
-  attach(source: Source): void {
-    this.#sources[source.key & SLOT_MASK] = source;
-  }
-
-  /** @internal frees the key; events still in flight for it are dropped */
-  detach(key: number): void {
-    const slot = key & SLOT_MASK;
-    if (this.#sources[slot]?.key === key) this.#sources[slot] = undefined;
-    this.#free.push(slot);
-  }
-
-  /** @internal a ref'd wait started / ended: the loop stays alive while any is pending */
-  retain(): void {
-    if (this.#refs++ === 0) (this.#native as unknown as ReactorNative).reactorRef(this.#handle, true);
-  }
-
-  /** @internal an fd closed by Worker/env teardown unless disowned first */
-  own(fd: number, owned: boolean): void {
-    (this.#native as unknown as ReactorNative).reactorOwn(this.#handle, fd, owned);
-  }
-
-  /** @internal a pipe/socketpair whose fds are owned (closed at teardown) from birth */
-  ownedPair(kind: 'pipe' | 'socketpair'): [number, number] {
-    const native = this.#native as unknown as ReactorNative;
-    return kind === 'pipe' ? native.reactorPipe(this.#handle) : native.reactorSocketpair(this.#handle);
-  }
-
-  /** @internal */
-  release(): void {
-    if (--this.#refs === 0) (this.#native as unknown as ReactorNative).reactorRef(this.#handle, false);
-  }
-
   #deliver(n: number): void {
     const batch = this.#batch;
     const sources = this.#sources;
+    const keys = this.#keys;
     for (let i = 0; i < 2 * n; i += 2) {
       const key = batch[i]!;
-      const source = sources[key & SLOT_MASK];
-      if (source !== undefined && source.key === key) source[kOnEvent](batch[i + 1]!);
+      const slot = key & SLOT_MASK;
+      if (keys[slot] === key) sources[slot]![kOnEvent](batch[i + 1]!);
     }
   }
 
@@ -221,15 +288,56 @@ export class Reactor {
   };
 }
 
-interface ReactorNative {
-  reactorCreate(driver: number, callback: (n: number) => void, batch: Uint32Array): unknown;
-  reactorPoller(handle: unknown): unknown;
-  reactorDispatch(handle: unknown): number;
-  reactorRef(handle: unknown, on: boolean): void;
-  reactorOwn(handle: unknown, fd: number, owned: boolean): void;
-  reactorFd(handle: unknown): number;
-  reactorPipe(handle: unknown): [number, number];
-  reactorSocketpair(handle: unknown): [number, number];
+/**
+ * The reactor: one per thread (per Node environment), created on first use.
+ * It owns one kernel poller and wakes the `Async` handles registered with it.
+ *
+ * @example
+ * const reactor = Reactor.get();
+ * console.log(reactor.backend, reactor.fd, reactor.driver); // 'epoll' 23 'nested'
+ */
+export class Reactor {
+  /** The backend serving this process (`'epoll'`, `'kqueue'`, `'event-ports'` or `'poll'`). */
+  readonly backend: BackendName;
+  /** The kernel poller's fd (epoll/kqueue/port), `null` on poll. */
+  readonly fd: number | null;
+  readonly #core: ReactorCore;
+
+  /**
+   * The reactor of the calling thread, created (and its backend chosen) on first use.
+   *
+   * @example const reactor = Reactor.get(); // the same object on every call in this thread
+   */
+  static get(): Reactor {
+    facade ??= new Reactor(reactorCore());
+    return facade;
+  }
+
+  private constructor(core: ReactorCore) {
+    this.#core = core;
+    this.backend = core.backend;
+    this.fd = core.fd;
+  }
+
+  /**
+   * `'nested'`, `'thread'` or `'external'` (a nested driver may switch itself to thread).
+   *
+   * @example if (Reactor.get().driver === 'external') Reactor.get().dispatch();
+   */
+  get driver(): DriverName {
+    return this.#core.driver;
+  }
+
+  /**
+   * Takes the events ready now without blocking, wakes their waiters and
+   * returns how many there were. For the `external` driver (and allowed with
+   * `nested`, which runs on this thread too).
+   *
+   * @example if (reactorFdIsReadable) Reactor.get().dispatch();
+   */
+  dispatch(): number {
+    return this.#core.dispatch();
+  }
 }
 
 /**
@@ -255,7 +363,7 @@ export interface BackendInfo {
   driver: DriverName;
   capabilities: { level: boolean; edge: boolean; priority: boolean };
   reason: string;
-  tried: Selection['tried'];
+  tried: Attempt[];
 }
 
 /**
@@ -265,7 +373,7 @@ export interface BackendInfo {
  */
 export function backendInfo(): BackendInfo {
   const sel = backend();
-  const reactor = Reactor.get();
+  const reactor = reactorCore();
   const p = reactor.poller;
   return {
     name: sel.name,

@@ -9,9 +9,11 @@ import {
   type BackendModule,
   type BackendName,
   codedError,
+  FALLBACK_BACKEND,
   preferredBackend,
 } from '@async-io/backend-core';
 
+/** One backend the selection tried, and what came of it (`backendInfo().tried`). */
 export interface Attempt {
   backend: BackendName;
   package: string;
@@ -20,6 +22,7 @@ export interface Attempt {
   detail?: string;
 }
 
+/** @internal */
 export interface Selection {
   name: BackendName;
   package: string;
@@ -30,7 +33,7 @@ export interface Selection {
   tried: Attempt[];
 }
 
-/** Test seam: how a backend package is required (tests swap in emulated builds). */
+/** Test seam: how a backend package is required (tests swap in emulated builds). @internal */
 export type Loader = (pkg: string) => BackendModule;
 
 const defaultLoader: Loader = (pkg) => require(pkg) as BackendModule;
@@ -46,7 +49,7 @@ function isUnloadable(error: unknown): boolean {
   return e?.code === 'ERR_DLOPEN_FAILED' || /^No native build was found/.test(String(e?.message));
 }
 
-/** Tries one backend; returns its module or records why not. Other errors propagate. */
+/** Tries one backend; returns its module or records why not. Other errors propagate. @internal */
 export function tryBackend(name: BackendName, tried: Attempt[], load: Loader = defaultLoader): BackendModule | null {
   const row = backendRow(name)!;
   let mod: BackendModule;
@@ -89,6 +92,7 @@ let warned = false;
 /**
  * Picks and loads the backend. Throws ERR_ASYNC_IO_UNKNOWN_BACKEND,
  * ERR_ASYNC_IO_BACKEND_UNAVAILABLE or ERR_ASYNC_IO_UNSUPPORTED_PLATFORM.
+ * @internal
  */
 export function selectBackend(
   env: NodeJS.ProcessEnv = process.env,
@@ -128,9 +132,9 @@ export function selectBackend(
   }
   const mod = tryBackend(preferred, tried, load);
   if (mod !== null) return done(preferred, mod, `platform ${platform}`);
-  if (preferred !== 'poll') {
-    const poll = tryBackend('poll', tried, load);
-    if (poll !== null) {
+  if (preferred !== FALLBACK_BACKEND) {
+    const fallback = tryBackend(FALLBACK_BACKEND, tried, load);
+    if (fallback !== null) {
       if (!warned) {
         warned = true;
         process.emitWarning(
@@ -138,7 +142,7 @@ export function selectBackend(
           { code: 'ASYNC_IO_FALLBACK_TO_POLL', detail: 'Install the platform package or set ASYNC_IO_BACKEND.' },
         );
       }
-      return done('poll', poll, `fallback: ${preferred} unavailable`);
+      return done(FALLBACK_BACKEND, fallback, `fallback: ${preferred} unavailable`);
     }
   }
   throw codedError('ERR_ASYNC_IO_BACKEND_UNAVAILABLE', `no async-io backend can load. Tried: ${describeTried(tried)}`);

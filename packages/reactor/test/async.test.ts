@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AbortError, Async, backendInfo, close, Events, pipe, read, Reactor, reactorFd, socketpair, write } from '../lib/index.js';
+import { backendModule } from '../lib/reactor.js';
 import { EXPECTED_BACKEND } from './helpers.js';
 
 const handles: Async[] = [];
@@ -225,6 +226,124 @@ describe(`Async on ${EXPECTED_BACKEND}`, () => {
   });
 });
 
+describe(`Async.ready() on ${EXPECTED_BACKEND}`, () => {
+  const none = { readable: false, writable: false, priority: false, hangup: false, error: false };
+
+  it('resolves with what was detected: a pipe turns readable when data arrives, and not before; its write end is writable', async () => {
+    const [r, w] = tpipe();
+    const reader = track(new Async(r));
+    const writer = track(new Async(w));
+    const waiting = reader.ready({ readable: true });
+    expect(await stateAfter(waiting)).toBe('pending');
+    expect(await writer.ready({ writable: true })).toEqual({ ...none, writable: true });
+    write(w, Buffer.from('x'));
+    expect(await waiting).toEqual({ ...none, readable: true });
+  });
+
+  it('waits for any of several directions and reports only the asked-for ones (plus hangup and error)', async () => {
+    const [s, t] = socketpair();
+    fds.push(s, t);
+    const a = track(new Async(s));
+    expect(await a.ready({ readable: true, writable: true })).toEqual({ ...none, writable: true });
+    const reading = a.ready({ readable: true });
+    expect(await stateAfter(reading)).toBe('pending');
+    write(t, Buffer.from('x'));
+    expect(await reading).toEqual({ ...none, readable: true }); // writable too, but not asked
+    expect(await a.ready({ readable: true, writable: true })).toEqual({ ...none, readable: true, writable: true });
+  });
+
+  it('a wait for several directions settles once: later waits on either direction still work', async () => {
+    const [s, t] = socketpair();
+    fds.push(s, t);
+    const a = track(new Async(s));
+    const waits = Array.from({ length: 3 }, () => a.ready({ readable: true, writable: true }));
+    for (const got of await Promise.all(waits)) expect(got.writable).toBe(true);
+    const reading = a.readable();
+    expect(await stateAfter(reading)).toBe('pending');
+    write(t, Buffer.from('x'));
+    await expect(reading).resolves.toBeUndefined();
+    expect(await a.readWith(() => read(s, Buffer.alloc(8)))).toBe(1);
+  });
+
+  it('reports hangup when the peer of a socketpair closes, and when the write end of a pipe closes', async () => {
+    const [s, t] = socketpair();
+    fds.push(s);
+    const a = track(new Async(s));
+    const waiting = a.ready({ readable: true });
+    expect(await stateAfter(waiting)).toBe('pending');
+    close(t);
+    expect(await waiting).toEqual({ ...none, readable: true, hangup: true });
+    expect(read(s, Buffer.alloc(8))).toBe(0); // EOF
+    const [r, w] = pipe();
+    fds.push(r);
+    const reader = track(new Async(r));
+    const eof = reader.ready({ readable: true });
+    close(w);
+    expect(await eof).toMatchObject({ readable: true, hangup: true, error: false });
+  });
+
+  it('reports error on the write end of a pipe whose read end closed', async () => {
+    const [r, w] = pipe();
+    fds.push(w);
+    const writer = track(new Async(w));
+    close(r);
+    expect(await writer.ready({ writable: true })).toMatchObject({ writable: true, error: true });
+  });
+
+  it('does not consume readiness: a would-block clears it and the next event renews it', async () => {
+    const [r, w] = tpipe();
+    const a = track(new Async(r));
+    write(w, Buffer.from('xy'));
+    expect((await a.ready({ readable: true })).readable).toBe(true);
+    expect(read(r, Buffer.alloc(1))).toBe(1);
+    expect((await a.ready({ readable: true })).readable).toBe(true); // one byte left: still readable
+    expect(await a.read(Buffer.alloc(8))).toBe(1); // a short read on a pipe: drained
+    const again = a.ready({ readable: true });
+    expect(await stateAfter(again)).toBe('pending');
+    write(w, Buffer.from('z'));
+    expect(await again).toEqual({ ...none, readable: true });
+    // Drained behind the handle's back: the cached readiness is checked, not trusted.
+    expect(read(r, Buffer.alloc(8))).toBe(1);
+    expect(await stateAfter(a.ready({ readable: true }))).toBe('pending');
+  });
+
+  it('rejects with AbortError when the signal aborts, and for an already aborted signal', async () => {
+    const [r, w] = tpipe();
+    const a = track(new Async(r));
+    const ac = new AbortController();
+    const waiting = a.ready({ readable: true, writable: true }, { signal: ac.signal });
+    ac.abort();
+    await expect(waiting).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
+    await expect(a.ready({ readable: true }, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortError);
+    const ok = a.ready({ readable: true });
+    write(w, Buffer.from('x'));
+    expect((await ok).readable).toBe(true);
+  });
+
+  it('close() rejects a pending ready() with ERR_ASYNC_CLOSED, and so does ready() after close', async () => {
+    const [r] = tpipe();
+    const a = new Async(r);
+    const waiting = a.ready({ readable: true, priority: true });
+    a.close();
+    await expect(waiting).rejects.toMatchObject({ code: 'ERR_ASYNC_CLOSED' });
+    await expect(a.ready({ readable: true })).rejects.toMatchObject({ code: 'ERR_ASYNC_CLOSED' });
+  });
+
+  it('rejects a bad interest with ERR_INVALID_ARG_TYPE, an empty one with ERR_INVALID_ARG_VALUE', async () => {
+    const [r] = tpipe();
+    const a = track(new Async(r));
+    const ready = a.ready.bind(a) as (...args: unknown[]) => Promise<unknown>;
+    for (const bad of [undefined, null, 'readable', 1, { readable: 1 }, { writable: 'yes' }]) {
+      await expect(ready(bad), String(bad)).rejects.toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+    }
+    for (const empty of [{}, { readable: false }, { readable: false, writable: false, priority: false }]) {
+      await expect(ready(empty)).rejects.toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
+    }
+    await expect(ready({ readable: true }, null)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    await expect(ready({ readable: true }, { signal: 'x' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+  });
+});
+
 describe(`reactorFd on ${EXPECTED_BACKEND}`, () => {
   it('is the same for the life of the reactor, close-on-exec, or null on poll', () => {
     const fd = reactorFd();
@@ -240,7 +359,7 @@ describe(`reactorFd on ${EXPECTED_BACKEND}`, () => {
     const fd = reactorFd();
     if (fd === null) return expect(EXPECTED_BACKEND).toBe('poll');
     // An independent poller of the same backend watches the reactor's fd.
-    const watcher = new (Reactor.get().poller.constructor as new () => import('@async-io/backend-core').Poller)();
+    const watcher = new (backendModule().Poller)();
     try {
       watcher.add(fd, 1, { readable: true }, 'level');
       const [r, w] = tpipe();

@@ -1,5 +1,5 @@
 /**
- * Facade hardening (issue 8): leaks, close-on-exec, fd reuse, signals,
+ * Facade hardening: leaks, close-on-exec, fd reuse, signals,
  * Workers, scale and bad input, through `Async` and the reactor. Runs once
  * per backend like the other reactor tests (default and ASYNC_IO_BACKEND=poll).
  */
@@ -101,6 +101,12 @@ export const FACADE_BAD_INPUT: readonly FacadeCase[] = [
   { fn: 'async.writable', input: 'options `null`', expect: TYPE, run: (c) => asAny(c.handle).writable!(null) },
   { fn: 'async.priority', input: 'options.signal `1`', expect: TYPE, run: (c) => asAny(c.handle).priority!({ signal: 1 }) },
   { fn: 'async.readable', input: 'an aborted signal', expect: 'ABORT_ERR', run: (c) => c.handle.readable({ signal: AbortSignal.abort() }) },
+  { fn: 'async.ready', input: 'interest `undefined`', expect: TYPE, run: (c) => asAny(c.handle).ready!() },
+  { fn: 'async.ready', input: "interest `'readable'`", expect: TYPE, run: (c) => asAny(c.handle).ready!('readable') },
+  { fn: 'async.ready', input: 'interest.readable `1`', expect: TYPE, run: (c) => asAny(c.handle).ready!({ readable: 1 }) },
+  { fn: 'async.ready', input: 'interest `{}` (nothing asked)', expect: VALUE, run: (c) => c.handle.ready({}) },
+  { fn: 'async.ready', input: 'options.signal `{}`', expect: TYPE, run: (c) => asAny(c.handle).ready!({ readable: true }, { signal: {} }) },
+  { fn: 'async.ready', input: 'an aborted signal', expect: 'ABORT_ERR', run: (c) => c.handle.ready({ readable: true }, { signal: AbortSignal.abort() }) },
   { fn: 'async.readWith', input: 'op `42`', expect: TYPE, run: (c) => asAny(c.handle).readWith!(42) },
   { fn: 'async.readWith', input: 'op `undefined`', expect: TYPE, run: (c) => asAny(c.handle).readWith!() },
   { fn: 'async.writeWith', input: "op `'write'`", expect: TYPE, run: (c) => asAny(c.handle).writeWith!('write') },
@@ -109,6 +115,7 @@ export const FACADE_BAD_INPUT: readonly FacadeCase[] = [
   { fn: 'async.readable', input: 'after close', expect: CLOSED, run: (c) => c.closedHandle.readable() },
   { fn: 'async.writable', input: 'after close', expect: CLOSED, run: (c) => c.closedHandle.writable() },
   { fn: 'async.priority', input: 'after close', expect: CLOSED, run: (c) => c.closedHandle.priority() },
+  { fn: 'async.ready', input: 'after close', expect: CLOSED, run: (c) => c.closedHandle.ready({ readable: true }) },
   { fn: 'async.readWith', input: 'after close', expect: CLOSED, run: (c) => c.closedHandle.readWith(() => 1) },
   { fn: 'async.writeWith', input: 'after close', expect: CLOSED, run: (c) => c.closedHandle.writeWith(() => 1) },
   { fn: 'async.close', input: 'after close (idempotent)', expect: 'ok', run: (c) => c.closedHandle.close() },

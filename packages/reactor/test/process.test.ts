@@ -14,6 +14,12 @@ describe(`process liveness on ${EXPECTED_BACKEND}`, () => {
     expect(r.stdout.split('\n').filter(Boolean)).toEqual(['exit']);
   });
 
+  it('a ready() for several directions counts once: after it settles, a ref\'d wait still keeps the process alive', async () => {
+    const r = await runFixture('liveness.cjs', ['ready']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').filter(Boolean)).toEqual(['ready', 'woke', 'exit']);
+  });
+
   it('an idle reactor never holds the process', async () => {
     const r = await runFixture('liveness.cjs', ['idle']);
     expect(r.code).toBe(0);
