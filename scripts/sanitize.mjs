@@ -18,7 +18,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
 const results = join(root, '.test-results');
@@ -45,6 +46,9 @@ const sources = Object.fromEntries(
 );
 
 const cc = process.env.CC || 'cc';
+const coreDir = join(root, 'packages', 'backend-core');
+// The list binding.gyp gets (gyp.js), relative to the current directory.
+const coreSources = createRequire(import.meta.url)(join(coreDir, 'gyp.js')).sources.map((f) => resolve(f));
 const SAN = ['-fsanitize=address,undefined', '-fno-omit-frame-pointer', '-fno-sanitize=alignment'];
 const nodeInclude = [join(dirname(dirname(process.execPath)), 'include', 'node'), '/usr/include/node'].find((d) =>
   existsSync(join(d, 'node_api.h')),
@@ -54,7 +58,7 @@ function log(line) {
   console.error(`sanitize: ${line}`);
 }
 
-/** Compiles one addon directly with cc: binding.c (the shared glue) + the mechanism file. */
+/** Compiles one addon directly with cc: backend-core's sources + the mechanism file. */
 function build(addon) {
   const pkgDir = join(root, 'packages', addon.pkg);
   const mechanism = sources[addon.name] ?? join(pkgDir, addon.mechanism);
@@ -65,7 +69,7 @@ function build(addon) {
     ...(plain ? [] : SAN),
     `-DNODE_GYP_MODULE_NAME=${addon.target}`, '-DBUILDING_NODE_EXTENSION', '-D_GNU_SOURCE',
     '-I', nodeInclude, '-I', join(root, 'packages', 'backend-core', 'include'),
-    join(pkgDir, 'src', 'binding.c'), mechanism,
+    ...coreSources, mechanism,
     '-o', file, '-lpthread',
   ];
   log(`${cc} ${args.join(' ')}`);

@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "async_io/backend.h"
-#include "async_io/fdtable.h"
 
 /* kqueue1(): NetBSD 6, OpenBSD 7.4, FreeBSD 14 (whose <sys/event.h> says so
  * with KQUEUE_CLOEXEC, for kqueuex()). macOS has none. */
@@ -210,8 +209,8 @@ static int submit(aio_poller_t* p, struct kevent* ch, int n, int* err) {
  * EV_CLEAR/EV_ONESHOT/EV_DISPATCH (FreeBSD's kqueue_register() copies the
  * flags only when it creates a knote), so a mode change deletes first. */
 static int arm(aio_poller_t* p, int fd, unsigned have, aio_mode_t old,
-               unsigned interest, aio_mode_t mode, uintptr_t gen,
-               unsigned* now, int* broken) {
+               unsigned interest, aio_mode_t mode, uintptr_t gen, unsigned* now,
+               int* broken) {
   struct kevent ch[AIO__MAXCHANGES];
   int err[AIO__MAXCHANGES];
   int idx[AIO__MAXCHANGES];
@@ -656,8 +655,8 @@ static int deliver_broken(aio_poller_t* p, aio_event_t* out, int total,
   for (i = 0; i < p->nbroken; i++) {
     int fd = p->broken[i];
     aio__reg_t* r = lookup(p, fd);
-    if (r == NULL || !r->broken || (oneshot(r->mode) && !r->armed &&
-                                    r->pass != p->pass)) {
+    if (r == NULL || !r->broken ||
+        (oneshot(r->mode) && !r->armed && r->pass != p->pass)) {
       if (r != NULL)
         r->broken = 0;
       continue;

@@ -102,7 +102,7 @@ static aio_poller_t* mk(void) {
   return p;
 }
 
-#define MS(x) ((int64_t)(x)*1000000)
+#define MS(x) ((int64_t)(x) * 1000000)
 
 /* What the N-API glue does: retry -EINTR against one deadline. */
 static int wait_retry(aio_poller_t* p, aio_event_t* ev, int cap,

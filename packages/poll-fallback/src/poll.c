@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include "async_io/backend.h"
-#include "async_io/fdtable.h"
 
 /* What the user registered, by slot; p->pfds[slot] is what poll() sees. A
  * disarmed registration keeps its fd here and -1 there. */
@@ -245,8 +244,8 @@ static int lookup(const aio_poller_t* p, int fd) {
 }
 
 static int reserve(aio_poller_t* p, int fd) {
-  int err = aio_fdtable_grow((void**)&p->slots, &p->nslots, sizeof(*p->slots),
-                             fd);
+  int err =
+      aio_fdtable_grow((void**)&p->slots, &p->nslots, sizeof(*p->slots), fd);
   if (err != 0)
     return err;
   if (p->nfds == p->cap) {

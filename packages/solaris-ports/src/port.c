@@ -15,7 +15,6 @@
 #include <sys/stat.h>
 
 #include "async_io/backend.h"
-#include "async_io/fdtable.h"
 
 /* An association is one-shot: the kernel drops it when its event is
  * retrieved, and accepts a second port_associate() of an fd silently. This

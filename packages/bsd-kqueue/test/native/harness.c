@@ -39,8 +39,7 @@ static int prio(void) {
 static void t_identity(void) {
   check(strcmp(aio_backend_name(), "kqueue") == 0, "name is kqueue");
 #if defined(EVFILT_EXCEPT) && defined(NOTE_OOB)
-  check(aio_backend_caps() ==
-            (AIO_CAP_LEVEL | AIO_CAP_EDGE | AIO_CAP_PRIORITY),
+  check(aio_backend_caps() == (AIO_CAP_LEVEL | AIO_CAP_EDGE | AIO_CAP_PRIORITY),
         "caps: level, edge, priority (EVFILT_EXCEPT + NOTE_OOB)");
 #else
   check(aio_backend_caps() == (AIO_CAP_LEVEL | AIO_CAP_EDGE),
@@ -88,8 +87,9 @@ static void t_lifecycle(void) {
   for (i = 0; i < 50; i++)
     aio_poller_destroy(many[i]);
   after = count_fds();
-  check(after == before, "50 pollers created and destroyed leak no fd (%d -> %d)",
-        before, after);
+  check(after == before,
+        "50 pollers created and destroyed leak no fd (%d -> %d)", before,
+        after);
 }
 
 static void t_readiness(void) {
@@ -128,18 +128,17 @@ static void t_readiness(void) {
                           AIO_MODE_LEVEL) == 0,
         "modify to readable+writable, level");
   n = aio_poller_wait(p, ev, 8, MS(1000));
-  check(n == 1 && ev[0].key == 3 &&
-            ev[0].flags == (AIO_READABLE | AIO_WRITABLE),
-        "one event per fd with both bits (n=%d flags=%#x)", n,
-        n > 0 ? ev[0].flags : 0);
+  check(
+      n == 1 && ev[0].key == 3 && ev[0].flags == (AIO_READABLE | AIO_WRITABLE),
+      "one event per fd with both bits (n=%d flags=%#x)", n,
+      n > 0 ? ev[0].flags : 0);
   check(aio_poller_modify(p, sp[0], 4, AIO_READABLE | AIO_WRITABLE,
                           AIO_MODE_ONESHOT) == 0,
         "modify to readable+writable, oneshot");
   n = aio_poller_wait(p, ev, 8, MS(1000));
-  check(n == 1 && ev[0].key == 4 &&
-            ev[0].flags == (AIO_READABLE | AIO_WRITABLE),
-        "oneshot: one event with both bits (flags=%#x)",
-        n > 0 ? ev[0].flags : 0);
+  check(
+      n == 1 && ev[0].key == 4 && ev[0].flags == (AIO_READABLE | AIO_WRITABLE),
+      "oneshot: one event with both bits (flags=%#x)", n > 0 ? ev[0].flags : 0);
   n = aio_poller_wait(p, ev, 8, MS(30));
   check(n == 0 || n == -EINTR, "oneshot: the whole fd is disarmed (n=%d)", n);
   check(wait_retry(p, ev, 8, MS(30)) == 0, "... and stays so");
@@ -183,18 +182,17 @@ static void t_errors(void) {
   check(aio_poller_delete(p, closed[0]) == -ENOENT,
         "a failed add registers nothing");
   if (!prio()) {
-    check(aio_poller_add(p, pr[1], 1, AIO_PRIORITY, AIO_MODE_ONESHOT) ==
-              -ENOTSUP,
-          "priority without EVFILT_EXCEPT: -ENOTSUP");
+    check(
+        aio_poller_add(p, pr[1], 1, AIO_PRIORITY, AIO_MODE_ONESHOT) == -ENOTSUP,
+        "priority without EVFILT_EXCEPT: -ENOTSUP");
     check(aio_poller_modify(p, pr[0], 1, AIO_READABLE | AIO_PRIORITY,
                             AIO_MODE_LEVEL) == -ENOTSUP,
           "modify to priority: -ENOTSUP");
   } else {
-    check(aio_poller_add(p, pr[1], 1, AIO_PRIORITY, AIO_MODE_ONESHOT) ==
-              -EINVAL,
-          "priority on a pipe: -EINVAL from the kernel (sockets only)");
-    check(aio_poller_delete(p, pr[1]) == -ENOENT,
-          "... and nothing registered");
+    check(
+        aio_poller_add(p, pr[1], 1, AIO_PRIORITY, AIO_MODE_ONESHOT) == -EINVAL,
+        "priority on a pipe: -EINVAL from the kernel (sockets only)");
+    check(aio_poller_delete(p, pr[1]) == -ENOENT, "... and nothing registered");
   }
   aio_poller_destroy(p);
   close(pr[0]);
@@ -252,9 +250,9 @@ static void t_modes(void) {
   check(wait_retry(p, ev, 8, MS(30)) == 0, "edge: then quiet");
   drain(pr[0]);
 
-  check(aio_poller_modify(p, pr[0], 10, AIO_READABLE, AIO_MODE_EDGE_ONESHOT) ==
-            0,
-        "edge -> edge-oneshot");
+  check(
+      aio_poller_modify(p, pr[0], 10, AIO_READABLE, AIO_MODE_EDGE_ONESHOT) == 0,
+      "edge -> edge-oneshot");
   check(wait_retry(p, ev, 8, MS(20)) == 0, "edge-oneshot: nothing yet");
   send1(pr[1]);
   n = aio_poller_wait(p, ev, 8, MS(1000));
@@ -262,11 +260,12 @@ static void t_modes(void) {
   send1(pr[1]);
   check(wait_retry(p, ev, 8, MS(30)) == 0,
         "edge-oneshot: not again after new data");
-  check(aio_poller_modify(p, pr[0], 11, AIO_READABLE, AIO_MODE_EDGE_ONESHOT) ==
-            0,
-        "modify re-arms edge-oneshot");
+  check(
+      aio_poller_modify(p, pr[0], 11, AIO_READABLE, AIO_MODE_EDGE_ONESHOT) == 0,
+      "modify re-arms edge-oneshot");
   n = aio_poller_wait(p, ev, 8, MS(1000));
-  check(n == 1 && ev[0].key == 11, "re-armed edge-oneshot reports pending data");
+  check(n == 1 && ev[0].key == 11,
+        "re-armed edge-oneshot reports pending data");
   check(aio_poller_modify(p, pr[0], 12, AIO_READABLE, AIO_MODE_ONESHOT) == 0,
         "edge-oneshot -> oneshot");
   n = aio_poller_wait(p, ev, 8, MS(1000));
@@ -397,8 +396,7 @@ static void t_hangup(void) {
   aio_poller_add(p, pr[0], 4, AIO_READABLE, AIO_MODE_ONESHOT);
   close(pr[1]);
   n = aio_poller_wait(p, ev, 8, MS(1000));
-  check(n == 1 && ev[0].key == 4 &&
-            ev[0].flags == (AIO_READABLE | AIO_HANGUP),
+  check(n == 1 && ev[0].key == 4 && ev[0].flags == (AIO_READABLE | AIO_HANGUP),
         "pipe: READABLE|HANGUP when the write end closes (flags=%#x)",
         n > 0 ? ev[0].flags : 0);
   check(aio_poller_delete(p, pr[0]) == 0, "delete the fired oneshot pipe");
@@ -594,9 +592,9 @@ static void t_delete_reuse(void) {
   check(pr2[0] == fd && n == 0,
         "fired oneshot closed and reused: add succeeds (another file by "
         "dev/ino)");
-  check(aio_poller_add(p, pr2[0], 16, AIO_READABLE, AIO_MODE_ONESHOT) ==
-            -EEXIST,
-        "a second add of the same file is EEXIST");
+  check(
+      aio_poller_add(p, pr2[0], 16, AIO_READABLE, AIO_MODE_ONESHOT) == -EEXIST,
+      "a second add of the same file is EEXIST");
   aio_poller_delete(p, pr2[0]);
   close(pr2[0]);
   close(pr2[1]);
@@ -732,11 +730,11 @@ static void t_shim(void) {
   /* Receipts: one EV_ERROR per change, no wait. */
   EV_SET(&ch[0], (uintptr_t)pr[0], EVFILT_READ, EV_ADD | KQ_SHIM_EV_RECEIPT, 0,
          0, &x);
-  EV_SET(&ch[1], (uintptr_t)pr[1], EVFILT_READ,
-         EV_DELETE | KQ_SHIM_EV_RECEIPT, 0, 0, NULL);
-  EV_SET(&ch[2], 0, 0, EV_ADD, 0, 0, NULL); /* filter 0: skipped */
-  EV_SET(&ch[3], (uintptr_t)pr[1], EVFILT_WRITE, EV_ADD | KQ_SHIM_EV_RECEIPT,
+  EV_SET(&ch[1], (uintptr_t)pr[1], EVFILT_READ, EV_DELETE | KQ_SHIM_EV_RECEIPT,
          0, 0, NULL);
+  EV_SET(&ch[2], 0, 0, EV_ADD, 0, 0, NULL); /* filter 0: skipped */
+  EV_SET(&ch[3], (uintptr_t)pr[1], EVFILT_WRITE, EV_ADD | KQ_SHIM_EV_RECEIPT, 0,
+         0, NULL);
   send1(pr[1]);
   r = kevent(kq, ch, 4, out, 8, NULL);
   check(r == 3 && (out[0].flags & EV_ERROR) && out[0].data == 0 &&
@@ -762,7 +760,8 @@ static void t_shim(void) {
   check(r == -1 && errno == EINVAL, "shim: tv_nsec >= 1e9: EINVAL");
   errno = 0;
   r = kevent(kq, NULL, 0, NULL, 8, &zero);
-  check(r == -1 && errno == EFAULT, "shim: NULL eventlist with nevents: EFAULT");
+  check(r == -1 && errno == EFAULT,
+        "shim: NULL eventlist with nevents: EFAULT");
   pfd.fd = kq;
   pfd.events = POLLIN;
   check(poll(&pfd, 1, 0) == 1, "shim: the kqueue fd polls readable");
@@ -782,8 +781,8 @@ static void t_shim(void) {
   EV_SET(&ch[0], (uintptr_t)pr[0], EVFILT_READ, EV_DELETE, 0, 0, NULL);
   r = kevent(kq, ch, 1, out, 8, &ms50);
   check(r == 0, "shim: delete in the same call as the wait: no event");
-  EV_SET(&ch[0], (uintptr_t)pr[0], EVFILT_READ, EV_ADD | KQ_SHIM_EV_DISPATCH,
-         0, 0, NULL);
+  EV_SET(&ch[0], (uintptr_t)pr[0], EVFILT_READ, EV_ADD | KQ_SHIM_EV_DISPATCH, 0,
+         0, NULL);
   r = kevent(kq, ch, 1, out, 8, &zero);
   check(r == 1, "shim: EV_DISPATCH knote fires");
   r = kevent(kq, NULL, 0, out, 8, &zero);

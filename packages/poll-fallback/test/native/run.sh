@@ -14,7 +14,7 @@ CC=${CC:-cc}
 flags="-Wall -Wextra -Werror -pthread -g -I$inc"
 
 # shellcheck disable=SC2086
-$CC $flags -O2 -o "$out/harness" "$here/harness.c" "$pkg/src/poll.c"
+$CC $flags -O2 -o "$out/harness" "$here/harness.c" "$pkg/src/poll.c" "$pkg/../backend-core/src/fd.c"
 "$out/harness"
 
 for opt in "$@"; do
@@ -22,7 +22,7 @@ for opt in "$@"; do
     --valgrind)
       echo "# valgrind, short checks"
       # shellcheck disable=SC2086
-      $CC $flags -O0 -o "$out/harness-vg" "$here/harness.c" "$pkg/src/poll.c"
+      $CC $flags -O0 -o "$out/harness-vg" "$here/harness.c" "$pkg/src/poll.c" "$pkg/../backend-core/src/fd.c"
       valgrind -q --error-exitcode=1 --leak-check=full \
         --errors-for-leak-kinds=definite "$out/harness-vg" --short
       ;;
@@ -30,7 +30,7 @@ for opt in "$@"; do
       echo "# ThreadSanitizer"
       # shellcheck disable=SC2086
       $CC $flags -O1 -fsanitize=thread -o "$out/harness-tsan" \
-        "$here/harness.c" "$pkg/src/poll.c"
+        "$here/harness.c" "$pkg/src/poll.c" "$pkg/../backend-core/src/fd.c"
       "$out/harness-tsan"
       ;;
     *) echo "unknown option: $opt" >&2; exit 2 ;;
