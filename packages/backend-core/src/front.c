@@ -1,8 +1,10 @@
 /* The front: what every caller of a poller goes through, once for every
- * backend. It checks arguments and capabilities before the mechanism sees
- * them and retries -EINTR against one deadline, so that a mechanism file
- * (backend.h) only makes its syscalls. */
+ * backend (polling's lib.rs plays this part). It checks arguments and
+ * capabilities before the mechanism sees them, coalesces notify and retries
+ * -EINTR against one deadline, so that a mechanism file (backend.h) only
+ * makes its syscalls. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -11,6 +13,7 @@
 struct aio_front_s {
   aio_poller_t* poller;
   unsigned caps;
+  atomic_int notified; /* 1 from a notify until a wait consumes its wake-up */
 };
 
 int aio_front_create(aio_front_t** out) {
@@ -24,6 +27,7 @@ int aio_front_create(aio_front_t** out) {
     return err;
   }
   f->caps = aio_backend_caps();
+  atomic_init(&f->notified, 0);
   *out = f;
   return 0;
 }
@@ -110,7 +114,14 @@ int aio_front_wait(aio_front_t* f, aio_event_t* events, int capacity,
     deadline = timeout_ns > INT64_MAX - now ? INT64_MAX : now + timeout_ns;
   }
   for (;;) {
-    int n = aio_poller_wait(f->poller, events, capacity, timeout_ns);
+    int woken = 0;
+    int n = aio_poller_wait(f->poller, events, capacity, timeout_ns, &woken);
+    if (woken) {
+      /* The mechanism drained the wake-up first: a notify racing in between
+       * is covered by this very return. */
+      atomic_store(&f->notified, 0);
+      return n == -EINTR ? 0 : n;
+    }
     if (n != -EINTR)
       return n;
     if (timeout_ns > 0) {
@@ -121,6 +132,14 @@ int aio_front_wait(aio_front_t* f, aio_event_t* events, int capacity,
   }
 }
 
+/* Many notifies before a wait write one wake-up: the mechanism is asked
+ * again only once a wait has consumed it. */
 int aio_front_notify(aio_front_t* f) {
-  return aio_poller_notify(f->poller);
+  int err;
+  if (atomic_exchange(&f->notified, 1) != 0)
+    return 0;
+  err = aio_poller_notify(f->poller);
+  if (err != 0)
+    atomic_store(&f->notified, 0);
+  return err;
 }

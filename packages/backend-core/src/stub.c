@@ -50,8 +50,8 @@ int aio_poller_delete(aio_poller_t* p, int fd) {
 }
 
 int aio_poller_wait(aio_poller_t* p, aio_event_t* events, int capacity,
-                    int64_t timeout_ns) {
-  (void)p, (void)events, (void)capacity, (void)timeout_ns;
+                    int64_t timeout_ns, int* woken) {
+  (void)p, (void)events, (void)capacity, (void)timeout_ns, (void)woken;
   return -ENOSYS;
 }
 

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +71,6 @@ struct aio_poller_s {
 #ifndef EVFILT_USER
   int wake[2]; /* non-blocking pipe behind notify() */
 #endif
-  atomic_int notified;  /* coalesces notify(): 1 while a wake is pending */
   pthread_mutex_t lock; /* guards the fields below */
   aio__reg_t* regs;     /* indexed by fd */
   int nregs;
@@ -269,7 +267,7 @@ static void disarm(aio_poller_t* p, int fd, unsigned knotes) {
 }
 
 static aio__reg_t* lookup(aio_poller_t* p, int fd) {
-  if (fd < 0 || fd >= p->nregs || p->regs[fd].gen == 0)
+  if (fd >= p->nregs || p->regs[fd].gen == 0)
     return NULL;
   return &p->regs[fd];
 }
@@ -380,7 +378,6 @@ int aio_poller_create(aio_poller_t** out) {
     free(p);
     return err;
   }
-  atomic_init(&p->notified, 0);
   p->next_gen = 1;
   *out = p;
   return 0;
@@ -400,19 +397,6 @@ void aio_poller_destroy(aio_poller_t* p) {
 
 int aio_poller_fd(const aio_poller_t* p) {
   return p->kq;
-}
-
-static int supported(unsigned interest, aio_mode_t mode) {
-  if (mode != AIO_MODE_ONESHOT && mode != AIO_MODE_LEVEL &&
-      mode != AIO_MODE_EDGE && mode != AIO_MODE_EDGE_ONESHOT)
-    return -EINVAL;
-#ifndef AIO__HAVE_PRIORITY
-  if (interest & AIO_PRIORITY)
-    return -ENOTSUP;
-#else
-  (void)interest;
-#endif
-  return 0;
 }
 
 /* close() without delete drops the fd's knotes and tells nobody (polling
@@ -440,12 +424,7 @@ int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
   unsigned now;
   struct stat st;
   int err, broken;
-  if (fd < 0)
-    return -EBADF;
-  err = supported(interest, mode);
-  if (err != 0)
-    return err;
-  /* Also makes a bogus number fail (EBADF) before the table grows that far,
+  /* Makes a bogus number fail (EBADF) before the table grows that far,
    * even with no filter to add, where the kernel would never look at fd. */
   if (fstat(fd, &st) < 0)
     return -errno;
@@ -490,9 +469,6 @@ int aio_poller_modify(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
   unsigned now;
   uintptr_t gen;
   int err, broken;
-  err = supported(interest, mode);
-  if (err != 0)
-    return err;
   pthread_mutex_lock(&p->lock);
   r = lookup(p, fd);
   if (r == NULL) {
@@ -601,12 +577,8 @@ static int deliver(aio_poller_t* p, const struct kevent* ev, int n,
     int fd;
 #ifdef EVFILT_USER
     if (e->filter == EVFILT_USER) {
-      if (e->ident == AIO__USER_IDENT) {
-        /* Retrieved, then cleared: a notify racing in between is covered
-         * by the wake this wait is about to return for. */
-        atomic_store(&p->notified, 0);
+      if (e->ident == AIO__USER_IDENT)
         *woken = 1;
-      }
       continue;
     }
 #else
@@ -616,7 +588,6 @@ static int deliver(aio_poller_t* p, const struct kevent* ev, int n,
       while ((r = read(p->wake[0], buf, sizeof(buf))) > 0 ||
              (r < 0 && errno == EINTR)) {
       }
-      atomic_store(&p->notified, 0);
       *woken = 1;
       continue;
     }
@@ -680,13 +651,11 @@ static int deliver_broken(aio_poller_t* p, aio_event_t* out, int total,
 #define CHUNK 256
 
 int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
-                    int64_t timeout_ns) {
+                    int64_t timeout_ns, int* woken) {
   struct kevent stack[CHUNK];
   struct kevent* ev = stack;
   struct timespec ts;
-  int n, total, woken = 0, forced = 0;
-  if (capacity <= 0)
-    return -EINVAL;
+  int n, total, forced = 0;
   /* Never ask for more than fits: a retrieved one-shot event is consumed,
    * so one we could not store would be lost. Each kernel event makes at
    * most one aio event (READ and WRITE of one fd merge into one). Large
@@ -718,26 +687,20 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
   }
   pthread_mutex_lock(&p->lock);
   p->pass++;
-  total = deliver(p, ev, n, out, &woken);
+  total = deliver(p, ev, n, out, woken);
   if (p->nbroken > 0)
     total = deliver_broken(p, out, total, capacity);
   pthread_mutex_unlock(&p->lock);
   if (ev != stack)
     free(ev);
-  if (total > 0 || woken || timeout_ns == 0 || (n == 0 && !forced))
+  if (total > 0 || *woken || timeout_ns == 0 || (n == 0 && !forced))
     return total;
   /* Woken with nothing for us: only events of fds deleted or disarmed
-   * meanwhile, or stale broken fds. Not a timeout, so the glue retries
+   * meanwhile, or stale broken fds. Not a timeout, so the front retries
    * against what is left of the same deadline. */
   return -EINTR;
 }
 
 int aio_poller_notify(aio_poller_t* p) {
-  int err;
-  if (atomic_exchange(&p->notified, 1) != 0)
-    return 0;
-  err = wake(p);
-  if (err != 0)
-    atomic_store(&p->notified, 0);
-  return err;
+  return wake(p);
 }

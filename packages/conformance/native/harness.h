@@ -92,9 +92,9 @@ static int count_fds(void) {
   return n - 1;
 }
 
-static aio_poller_t* mk(void) {
-  aio_poller_t* p;
-  int err = aio_poller_create(&p);
+static aio_front_t* mk(void) {
+  aio_front_t* p;
+  int err = aio_front_create(&p);
   if (err != 0) {
     errno = -err;
     die("aio_poller_create");
@@ -105,11 +105,11 @@ static aio_poller_t* mk(void) {
 #define MS(x) ((int64_t)(x) * 1000000)
 
 /* What the N-API glue does: retry -EINTR against one deadline. */
-static int wait_retry(aio_poller_t* p, aio_event_t* ev, int cap,
+static int wait_retry(aio_front_t* p, aio_event_t* ev, int cap,
                       int64_t timeout_ns) {
   double deadline = now_ms() + timeout_ns / 1e6;
   for (;;) {
-    int n = aio_poller_wait(p, ev, cap, timeout_ns);
+    int n = aio_front_wait(p, ev, cap, timeout_ns);
     if (n != -EINTR)
       return n;
     if (timeout_ns > 0) {

@@ -14,7 +14,6 @@
 struct aio_poller_s {
   int epfd;
   int evfd;              /* eventfd behind notify() */
-  atomic_int notified;   /* coalesces notify(): 1 while a wake is pending */
   atomic_int has_pwait2; /* 1 until epoll_pwait2 proves missing */
 };
 
@@ -68,7 +67,6 @@ int aio_poller_create(aio_poller_t** out) {
     free(p);
     return err;
   }
-  atomic_init(&p->notified, 0);
   atomic_init(&p->has_pwait2, 1);
   *out = p;
   return 0;
@@ -168,7 +166,7 @@ static uint32_t to_flags(uint32_t e, unsigned interest) {
 #define STACK_EVENTS 1024
 
 int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
-                    int64_t timeout_ns) {
+                    int64_t timeout_ns, int* woken) {
   struct epoll_event stack[STACK_EVENTS];
   struct epoll_event* ev = stack;
   int total = 0, n, i;
@@ -192,13 +190,11 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
     uint32_t key = (uint32_t)d;
     if (key == AIO_NOTIFY_KEY) {
       uint64_t count;
-      /* Drain first, then clear the flag: a notify racing in between is
-       * covered by the wake this wait is about to return for. */
       if (read(p->evfd, &count, sizeof(count)) < 0 && errno != EAGAIN) {
         total = -errno;
         break;
       }
-      atomic_store(&p->notified, 0);
+      *woken = 1;
       continue;
     }
     out[total].key = key;
@@ -212,12 +208,8 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
 
 int aio_poller_notify(aio_poller_t* p) {
   uint64_t one = 1;
-  if (atomic_exchange(&p->notified, 1) != 0)
-    return 0;
-  if (write(p->evfd, &one, sizeof(one)) < 0 && errno != EAGAIN) {
-    int err = -errno;
-    atomic_store(&p->notified, 0);
-    return err;
-  }
+  /* EAGAIN: the counter is full, so a wake-up is pending anyway. */
+  if (write(p->evfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+    return -errno;
   return 0;
 }

@@ -5,7 +5,6 @@
 #include <poll.h>
 #include <port.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +32,6 @@ typedef struct {
 
 struct aio_poller_s {
   int port;
-  atomic_int notified;  /* coalesces notify(): 1 while a wake is pending */
   pthread_mutex_t lock; /* guards the fields below */
   aio__reg_t* regs;     /* indexed by fd */
   int nregs;
@@ -89,7 +87,6 @@ int aio_poller_create(aio_poller_t** out) {
     free(p);
     return -err;
   }
-  atomic_init(&p->notified, 0);
   p->next_gen = 1;
   *out = p;
   return 0;
@@ -107,7 +104,7 @@ int aio_poller_fd(const aio_poller_t* p) {
 }
 
 static aio__reg_t* lookup(aio_poller_t* p, int fd) {
-  if (fd < 0 || fd >= p->nregs || p->regs[fd].gen == 0)
+  if (fd >= p->nregs || p->regs[fd].gen == 0)
     return NULL;
   return &p->regs[fd];
 }
@@ -139,20 +136,12 @@ static int associate(aio_poller_t* p, int fd, unsigned interest,
   return errno == EBADFD ? -EBADF : -errno;
 }
 
-static int supported(aio_mode_t mode) {
-  return mode == AIO_MODE_ONESHOT || mode == AIO_MODE_LEVEL;
-}
-
 int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
                    aio_mode_t mode) {
   aio__reg_t* r;
   uintptr_t gen;
   struct stat st;
   int err;
-  if (fd < 0)
-    return -EBADF;
-  if (!supported(mode))
-    return -ENOTSUP;
   if (fstat(fd, &st) < 0)
     return -errno;
   pthread_mutex_lock(&p->lock);
@@ -200,8 +189,6 @@ int aio_poller_modify(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
   aio__reg_t* r;
   uintptr_t gen;
   int err;
-  if (!supported(mode))
-    return -ENOTSUP;
   pthread_mutex_lock(&p->lock);
   r = lookup(p, fd);
   if (r == NULL) {
@@ -275,12 +262,8 @@ static int deliver(aio_poller_t* p, const port_event_t* ev, unsigned n,
     aio__reg_t* r;
     int fd;
     if (pe->portev_source == PORT_SOURCE_USER) {
-      if (pe->portev_user == (void*)p) {
-        /* Retrieved, then cleared: a notify racing in between is covered
-         * by the wake this wait is about to return for. */
-        atomic_store(&p->notified, 0);
+      if (pe->portev_user == (void*)p)
         *woken = 1;
-      }
       continue;
     }
     if (pe->portev_source != PORT_SOURCE_FD)
@@ -312,15 +295,13 @@ static int deliver(aio_poller_t* p, const port_event_t* ev, unsigned n,
 #define CHUNK 512
 
 int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
-                    int64_t timeout_ns) {
+                    int64_t timeout_ns, int* woken) {
   port_event_t stack[CHUNK];
   port_event_t* ev = stack;
   struct timespec ts;
   uint_t nget = 1; /* in: return once one event is there; out: the count */
   uint_t n;
-  int total, err = 0, woken = 0;
-  if (capacity <= 0)
-    return -EINVAL;
+  int total, err = 0;
   if (timeout_ns >= 0) {
     ts.tv_sec = (time_t)(timeout_ns / 1000000000);
     ts.tv_nsec = (long)(timeout_ns % 1000000000);
@@ -351,16 +332,16 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
   if (n > (uint_t)capacity)
     n = (uint_t)capacity;
   pthread_mutex_lock(&p->lock);
-  total = deliver(p, ev, n, out, &woken);
+  total = deliver(p, ev, n, out, woken);
   pthread_mutex_unlock(&p->lock);
   if (ev != stack)
     free(ev);
-  if (total > 0 || woken)
+  if (total > 0 || *woken)
     return total;
   if (err == ETIME || timeout_ns == 0)
     return 0;
   /* Woken with nothing for us: a signal, a spurious return, or only events
-   * of fds deleted meanwhile. Not a timeout, so the glue retries against
+   * of fds deleted meanwhile. Not a timeout, so the front retries against
    * what is left of the same deadline. */
   return -EINTR;
 }
@@ -370,12 +351,5 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
  * state that every port_getn() reports until someone clears it, and clearing
  * it races with the next notify. */
 int aio_poller_notify(aio_poller_t* p) {
-  if (atomic_exchange(&p->notified, 1) != 0)
-    return 0;
-  if (port_send(p->port, 0, p) < 0) {
-    int err = -errno;
-    atomic_store(&p->notified, 0);
-    return err;
-  }
-  return 0;
+  return port_send(p->port, 0, p) < 0 ? -errno : 0;
 }

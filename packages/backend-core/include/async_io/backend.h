@@ -14,8 +14,8 @@
  *
  * Thread safety: one thread may block in aio_poller_wait() while others call
  * add/modify/delete/notify on the same poller. Those calls must take effect
- * promptly (a blocked wait sees them without waiting for its timeout) and
- * notify must never be lost. Two concurrent waits on one poller need not be
+ * promptly (a blocked wait sees them without waiting for its timeout) and a
+ * wake-up must never be lost. Two concurrent waits on one poller need not be
  * supported. destroy is called once, after every other call has returned.
  */
 #ifndef ASYNC_IO_BACKEND_H_
@@ -94,13 +94,18 @@ int aio_poller_modify(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
 int aio_poller_delete(aio_poller_t* p, int fd);
 
 /* Waits up to timeout_ns (-1: no limit, 0: do not block) and stores at most
- * `capacity` events. Returns the count (0 on timeout or on a notify, which is
- * consumed and never reported) or a negative errno. May return -EINTR: the
- * front retries with what is left of the same deadline. */
+ * `capacity` events. Returns the count (0 on timeout) or a negative errno.
+ * The wake-up that aio_poller_notify() wrote is consumed, never reported as
+ * an event, and said with *woken = 1 (the front's coalescing then lets the
+ * next notify write another); a wait that consumed one returns, with or
+ * without events. May return -EINTR when woken with nothing for the caller
+ * (a signal, a spurious return, only stale events): the front retries with
+ * what is left of the same deadline. */
 int aio_poller_wait(aio_poller_t* p, aio_event_t* events, int capacity,
-                    int64_t timeout_ns);
-/* Wakes a blocked (or the next) wait. Coalesced: many notifies before a wait
- * wake it once. Safe from any thread. */
+                    int64_t timeout_ns, int* woken);
+/* Writes the wake-up that makes a blocked (or the next) wait return. The
+ * front coalesces: it calls this again only after a wait consumed the last
+ * one. Safe from any thread. */
 int aio_poller_notify(aio_poller_t* p);
 
 /* ---- what backend-core provides to a mechanism -------------------------- */
