@@ -16,9 +16,9 @@
 
 #include "internal.h"
 
-/* pipe2() with O_CLOEXEC: Linux, the BSDs. */
+/* pipe2() with O_CLOEXEC: Linux, the BSDs, illumos. Not macOS. */
 #if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || \
-    defined(__OpenBSD__) || defined(__DragonFly__)
+    defined(__OpenBSD__) || defined(__DragonFly__) || defined(__sun)
 #define AIO_HAVE_PIPE2 1
 #endif
 
@@ -176,4 +176,38 @@ int aio_fdtable_grow(void** table, int* len, size_t elem, int fd) {
   *table = grown;
   *len = (int)n;
   return 0;
+}
+
+void aio_regs_init(aio_regs_t* t, size_t elem) {
+  t->entries = NULL;
+  t->len = 0;
+  t->elem = elem;
+  t->next_gen = 1;
+}
+
+void aio_regs_free(aio_regs_t* t) {
+  free(t->entries);
+  t->entries = NULL;
+  t->len = 0;
+}
+
+void* aio_regs_find(const aio_regs_t* t, int fd) {
+  const aio_reg_t* r;
+  if (fd < 0 || fd >= t->len)
+    return NULL;
+  r = (const aio_reg_t*)(t->entries + (size_t)fd * t->elem);
+  return r->gen != 0 ? (void*)r : NULL;
+}
+
+void* aio_regs_reserve(aio_regs_t* t, int fd) {
+  if (aio_fdtable_grow((void**)&t->entries, &t->len, t->elem, fd) != 0)
+    return NULL;
+  return t->entries + (size_t)fd * t->elem;
+}
+
+uintptr_t aio_regs_new_gen(aio_regs_t* t) {
+  uintptr_t gen = t->next_gen++;
+  if (t->next_gen == 0)
+    t->next_gen = 1;
+  return gen;
 }

@@ -31,9 +31,9 @@
 #define AIO__HAVE_PRIORITY 1
 #endif
 
-/* EV_DISPATCH keeps a fired one-shot knote (disabled) instead of dropping it,
- * so that modify() re-arms with EV_ENABLE and a closed-and-reused fd can be
- * told from a fired one (see stale()). */
+/* EV_DISPATCH keeps a fired one-shot knote, disabled, instead of dropping
+ * it: modify() re-enables it, and what the table says the kernel holds stays
+ * exact. Without it a fired EV_ONESHOT knote is gone (see deliver()). */
 #ifdef EV_DISPATCH
 #define AIO__ONCE EV_DISPATCH
 #else
@@ -52,7 +52,7 @@
  * answer EEXIST/ENOENT as the other backends do and so that wait can tell a
  * live event from a stale one. */
 typedef struct {
-  uintptr_t gen; /* 0: not registered; else the udata of its knotes */
+  aio_reg_t reg; /* reg.gen: the udata of its knotes */
   uint32_t key;
   unsigned interest;
   aio_mode_t mode;
@@ -62,8 +62,6 @@ typedef struct {
   int broken;      /* EVFILT_WRITE was refused with EPIPE: wait reports it */
   uint64_t pass;   /* the wait that last stored an event for this fd ... */
   int slot;        /* ... and where, so that READ and WRITE merge */
-  dev_t dev;       /* the file registered: a closed-and-reused number names */
-  ino_t ino;       /* another file (polling #262) */
 } aio__reg_t;
 
 struct aio_poller_s {
@@ -72,9 +70,7 @@ struct aio_poller_s {
   int wake[2]; /* non-blocking pipe behind notify() */
 #endif
   pthread_mutex_t lock; /* guards the fields below */
-  aio__reg_t* regs;     /* indexed by fd */
-  int nregs;
-  uintptr_t next_gen;
+  aio_regs_t regs;      /* of aio__reg_t, by fd */
   uint64_t pass;
   int* broken; /* fds whose entry has broken set, possibly stale */
   int nbroken;
@@ -266,23 +262,6 @@ static void disarm(aio_poller_t* p, int fd, unsigned knotes) {
   (void)submit(p, ch, n, err);
 }
 
-static aio__reg_t* lookup(aio_poller_t* p, int fd) {
-  if (fd >= p->nregs || p->regs[fd].gen == 0)
-    return NULL;
-  return &p->regs[fd];
-}
-
-static int grow(aio_poller_t* p, int fd) {
-  return aio_fdtable_grow((void**)&p->regs, &p->nregs, sizeof(*p->regs), fd);
-}
-
-static uintptr_t new_gen(aio_poller_t* p) {
-  uintptr_t gen = p->next_gen++;
-  if (p->next_gen == 0)
-    p->next_gen = 1;
-  return gen;
-}
-
 static int wake(aio_poller_t* p) {
 #ifdef EVFILT_USER
   struct kevent kev;
@@ -337,14 +316,11 @@ int aio_poller_create(aio_poller_t** out) {
   }
   /* No kqueue1(): a fork+exec in another thread before the fcntl() can
    * still inherit the kqueue (libuv lives with the same window). */
-  {
-    int flags = fcntl(p->kq, F_GETFD);
-    if (flags < 0 || fcntl(p->kq, F_SETFD, flags | FD_CLOEXEC) < 0) {
-      err = -errno;
-      close(p->kq);
-      free(p);
-      return err;
-    }
+  err = aio_fd_set_cloexec(p->kq);
+  if (err != 0) {
+    close(p->kq);
+    free(p);
+    return err;
   }
 #endif
   err = pthread_mutex_init(&p->lock, NULL);
@@ -358,8 +334,9 @@ int aio_poller_create(aio_poller_t** out) {
    * the user event would stay triggered and every wait would return. */
   EV_SET(&kev, AIO__USER_IDENT, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
 #else
-  if (pipe2(p->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
-    err = -errno;
+  /* backend-core's pipe: pipe2() where it exists, not on macOS. */
+  err = aio_fd_pipe(p->wake);
+  if (err != 0) {
     pthread_mutex_destroy(&p->lock);
     close(p->kq);
     free(p);
@@ -378,7 +355,7 @@ int aio_poller_create(aio_poller_t** out) {
     free(p);
     return err;
   }
-  p->next_gen = 1;
+  aio_regs_init(&p->regs, sizeof(aio__reg_t));
   *out = p;
   return 0;
 }
@@ -390,7 +367,7 @@ void aio_poller_destroy(aio_poller_t* p) {
 #endif
   close(p->kq);
   pthread_mutex_destroy(&p->lock);
-  free(p->regs);
+  aio_regs_free(&p->regs);
   free(p->broken);
   free(p);
 }
@@ -399,22 +376,17 @@ int aio_poller_fd(const aio_poller_t* p) {
   return p->kq;
 }
 
-/* close() without delete drops the fd's knotes and tells nobody (polling
- * #262): the number we hold may name a new file the user wants to add. Ask
- * the kernel whether a knote is still there by re-applying the state we
- * believe it has (enabled, or disabled after a one-shot fired), which
- * changes nothing if it is. Returns 1 if it is gone, 0 if not or if there
- * is nothing to ask about, or a negative errno. */
-/* 1 if fd's number now names another file than the one registered (the
- * user closed it without delete, which dropped its knotes, and the number was
- * reused), 0 if it is the same file, or a negative errno. Compares file
- * identity rather than probing the kernel: any EV_ADD/EV_ENABLE probe makes
- * the kernel re-check readiness and re-fire an EV_CLEAR knote. */
-static int stale(int fd, const aio__reg_t* r) {
-  struct stat st;
-  if (fstat(fd, &st) < 0)
-    return -errno;
-  return st.st_dev != r->dev || st.st_ino != r->ino;
+/* Fills a registration that arm() has just made the kernel hold. */
+static void set_reg(aio__reg_t* r, uintptr_t gen, uint32_t key,
+                    unsigned interest, aio_mode_t mode, unsigned knotes,
+                    int broken) {
+  r->reg.gen = gen;
+  r->key = key;
+  r->interest = interest;
+  r->mode = mode;
+  r->knotes = knotes;
+  r->armed = 1;
+  r->broken = broken;
 }
 
 int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
@@ -429,33 +401,29 @@ int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
   if (fstat(fd, &st) < 0)
     return -errno;
   pthread_mutex_lock(&p->lock);
-  r = lookup(p, fd);
+  r = aio_regs_find(&p->regs, fd);
   if (r != NULL) {
-    err = stale(fd, r);
-    if (err == 0)
+    /* close() without delete drops the fd's knotes and tells nobody
+     * (polling #262): the number may name a new file now. Compared by file
+     * identity rather than by probing the kernel: any EV_ADD/EV_ENABLE probe
+     * makes the kernel re-check readiness and re-fire an EV_CLEAR knote. */
+    if (r->reg.dev == st.st_dev && r->reg.ino == st.st_ino) {
       err = -EEXIST;
-    if (err < 0)
       goto out;
+    }
     memset(r, 0, sizeof(*r));
   }
-  gen = new_gen(p);
+  gen = aio_regs_new_gen(&p->regs);
   err = arm(p, fd, 0, mode, interest, mode, gen, &now, &broken);
-  if (err == 0)
-    err = grow(p, fd);
+  if (err == 0 && (r = aio_regs_reserve(&p->regs, fd)) == NULL)
+    err = -ENOMEM;
   if (err != 0) {
     disarm(p, fd, now);
     goto out;
   }
-  r = &p->regs[fd];
-  r->gen = gen;
-  r->key = key;
-  r->interest = interest;
-  r->mode = mode;
-  r->knotes = now;
-  r->armed = 1;
-  r->broken = broken;
-  r->dev = st.st_dev;
-  r->ino = st.st_ino;
+  set_reg(r, gen, key, interest, mode, now, broken);
+  r->reg.dev = st.st_dev;
+  r->reg.ino = st.st_ino;
   if (broken)
     err = mark_broken(p, fd);
 out:
@@ -470,7 +438,7 @@ int aio_poller_modify(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
   uintptr_t gen;
   int err, broken;
   pthread_mutex_lock(&p->lock);
-  r = lookup(p, fd);
+  r = aio_regs_find(&p->regs, fd);
   if (r == NULL) {
     err = -ENOENT;
     goto out;
@@ -478,7 +446,7 @@ int aio_poller_modify(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
   /* A new gen: an event the kernel handed out under the old registration
    * (still on its way through a concurrent wait) is stale now. EV_ADD
    * creates what close() dropped, so a reused fd number comes back too. */
-  gen = new_gen(p);
+  gen = aio_regs_new_gen(&p->regs);
   err = arm(p, fd, r->knotes, r->mode, interest, mode, gen, &now, &broken);
   if (err != 0) {
     /* Stays registered (delete works) but silent until a modify succeeds. */
@@ -488,13 +456,7 @@ int aio_poller_modify(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
     r->broken = 0;
     goto out;
   }
-  r->gen = gen;
-  r->key = key;
-  r->interest = interest;
-  r->mode = mode;
-  r->knotes = now;
-  r->armed = 1;
-  r->broken = broken;
+  set_reg(r, gen, key, interest, mode, now, broken);
   if (broken)
     err = mark_broken(p, fd);
 out:
@@ -508,7 +470,7 @@ int aio_poller_delete(aio_poller_t* p, int fd) {
   aio__reg_t* r;
   int n = 0, i, err;
   pthread_mutex_lock(&p->lock);
-  r = lookup(p, fd);
+  r = aio_regs_find(&p->regs, fd);
   if (r == NULL) {
     err = -ENOENT;
     goto out;
@@ -595,10 +557,10 @@ static int deliver(aio_poller_t* p, const struct kevent* ev, int n,
     if (e->ident > (uintptr_t)INT_MAX)
       continue;
     fd = (int)e->ident;
-    r = lookup(p, fd);
+    r = aio_regs_find(&p->regs, fd);
     /* Taken by the kernel before a concurrent delete or modify got the
      * lock: that registration is gone, and its event with it. */
-    if (r == NULL || r->gen != (uintptr_t)e->udata)
+    if (r == NULL || r->reg.gen != (uintptr_t)e->udata)
       continue;
     /* The other filter of a fired one-shot fd: EV_DISPATCH disabled only
      * the knote that fired, so the rest is disarmed here, lazily. */
@@ -625,7 +587,7 @@ static int deliver_broken(aio_poller_t* p, aio_event_t* out, int total,
   int i, kept = 0;
   for (i = 0; i < p->nbroken; i++) {
     int fd = p->broken[i];
-    aio__reg_t* r = lookup(p, fd);
+    aio__reg_t* r = aio_regs_find(&p->regs, fd);
     if (r == NULL || !r->broken ||
         (oneshot(r->mode) && !r->armed && r->pass != p->pass)) {
       if (r != NULL)

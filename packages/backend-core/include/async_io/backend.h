@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -118,6 +119,33 @@ int aio_fd_set_cloexec(int fd);
  * from 64 until it fits and zeroes the new entries. O(1) amortised. Returns
  * 0 or -ENOMEM (the table is then unchanged). */
 int aio_fdtable_grow(void** table, int* len, size_t elem, int fd);
+
+/* The registrations of a mechanism whose kernel forgets a closed fd in
+ * silence and answers EEXIST/ENOENT differently (kqueue, event ports): an
+ * fd-indexed table of the mechanism's own entries of `elem` bytes, each of
+ * which begins with an aio_reg_t. */
+typedef struct {
+  uintptr_t gen; /* 0: not registered; else the tag its kernel events carry */
+  dev_t dev;     /* the file registered: a closed-and-reused fd number */
+  ino_t ino;     /* names another file (polling #262) */
+} aio_reg_t;
+
+typedef struct {
+  char* entries;
+  int len;
+  size_t elem;
+  uintptr_t next_gen;
+} aio_regs_t;
+
+void aio_regs_init(aio_regs_t* t, size_t elem);
+void aio_regs_free(aio_regs_t* t);
+/* fd's entry if it is registered (gen != 0), else NULL. */
+void* aio_regs_find(const aio_regs_t* t, int fd);
+/* fd's entry, zeroed if the table had to grow for it; NULL: out of memory. */
+void* aio_regs_reserve(aio_regs_t* t, int fd);
+/* A tag no live registration carries (never 0). A new tag on every add and
+ * modify makes an event the kernel handed out under the old one stale. */
+uintptr_t aio_regs_new_gen(aio_regs_t* t);
 
 /* A backend built where its mechanism does not exist compiles only its
  * src/no-<mechanism>.c, which defines this name, with backend-core's
