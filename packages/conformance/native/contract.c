@@ -110,8 +110,7 @@ static void t_lifecycle(void) {
         "lifecycle: 50 pollers created, notified and destroyed leak no fd");
 }
 
-/* ---- the front's checks ----------------------------------------------------
- */
+/* ---- the front's checks -------------------------------------------------- */
 
 static void t_arguments(void) {
   aio_event_t ev[4];
@@ -169,8 +168,7 @@ static void t_arguments(void) {
   close2(pr);
 }
 
-/* ---- registration ----------------------------------------------------------
- */
+/* ---- registration -------------------------------------------------------- */
 
 static void t_errors(void) {
   int pr[2], closed[2];
@@ -343,8 +341,7 @@ static void t_modes(void) {
   close2(pr);
 }
 
-/* ---- notify ----------------------------------------------------------------
- */
+/* ---- notify -------------------------------------------------------------- */
 
 static void t_notify(void) {
   aio_event_t ev[8];
@@ -388,8 +385,7 @@ static void t_notify(void) {
   close2(pr);
 }
 
-/* ---- threads and signals ---------------------------------------------------
- */
+/* ---- threads and signals ------------------------------------------------- */
 
 typedef struct {
   aio_front_t* p;
@@ -492,10 +488,6 @@ static void t_threads(void) {
   close2(pr);
 }
 
-static void on_signal(int sig) {
-  (void)sig;
-}
-
 static void* signal_later(void* arg) {
   pthread_t target = *(pthread_t*)arg;
   int i;
@@ -511,15 +503,11 @@ static void* signal_later(void* arg) {
  * deadline allows. */
 static void t_signals(void) {
   aio_event_t ev[4];
-  struct sigaction sa;
   pthread_t th, self = pthread_self();
   int pr[2], n;
   double t;
   aio_front_t* p = mk();
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = on_signal; /* no SA_RESTART: the syscall sees EINTR */
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGUSR1, &sa, NULL);
+  catch_sigusr1();
   if (pthread_create(&th, NULL, signal_later, &self) != 0)
     die("pthread_create");
   t = now_ms();
@@ -543,8 +531,7 @@ static void t_signals(void) {
   close2(pr);
 }
 
-/* ---- what the kernel reports -----------------------------------------------
- */
+/* ---- what the kernel reports --------------------------------------------- */
 
 static void t_hangup(void) {
   aio_event_t ev[8];
@@ -623,8 +610,7 @@ static void t_priority(void) {
   close(lfd);
 }
 
-/* ---- timeouts --------------------------------------------------------------
- */
+/* ---- timeouts ------------------------------------------------------------ */
 
 static void t_timeouts(void) {
   aio_event_t ev[8];
@@ -653,8 +639,7 @@ static void t_timeouts(void) {
   close2(pr);
 }
 
-/* ---- delete, close and reuse -----------------------------------------------
- */
+/* ---- delete, close and reuse --------------------------------------------- */
 
 static void t_delete_reuse(void) {
   aio_event_t ev[8];
@@ -730,11 +715,22 @@ static void t_delete_reuse(void) {
           "reuse: a fired oneshot closed and reused: poll says EEXIST");
   aio_front_delete(p, pr2[0]);
   close2(pr2);
+
+  /* Closed, then deleted by number while nothing reuses it: the registration
+   * ends either way (epoll's kernel looks at the fd first: EBADF). */
+  make_pipe(pr);
+  aio_front_add(p, pr[0], 17, AIO_READABLE, AIO_MODE_ONESHOT);
+  fd = pr[0];
+  close2(pr);
+  n = aio_front_delete(p, fd);
+  check(n == 0 || n == -EBADF,
+        "reuse: delete of a registered fd closed since ends it (%d)", n);
+  check(unregistered(aio_front_delete(p, fd), 0),
+        "reuse: and then it is unknown");
   aio_front_destroy(p);
 }
 
-/* ---- many fds, small batches -----------------------------------------------
- */
+/* ---- many fds, small batches --------------------------------------------- */
 
 static void t_many(void) {
   enum { N = 150 };

@@ -138,6 +138,30 @@ static inline aio_front_t* mk(void) {
   return p;
 }
 
+/* The mechanism alone, without the front: for what a mechanism says itself. */
+static inline aio_poller_t* mk_raw(void) {
+  aio_poller_t* m;
+  int err = aio_poller_create(&m);
+  if (err != 0) {
+    errno = -err;
+    die("aio_poller_create");
+  }
+  return m;
+}
+
+static inline void on_signal(int sig) {
+  (void)sig;
+}
+
+/* SIGUSR1 interrupts syscalls (no SA_RESTART), so a wait sees EINTR. */
+static inline void catch_sigusr1(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGUSR1, &sa, NULL);
+}
+
 #define MS(x) ((int64_t)(x) * 1000000)
 
 static inline int has_key(const aio_event_t* ev, int n, uint32_t key) {

@@ -44,10 +44,6 @@ static void t_wake_pipe(void) {
   aio_front_destroy(p);
 }
 
-static void on_signal(int sig) {
-  (void)sig;
-}
-
 static void* kill_later(void* arg) {
   sleep_ms(50);
   pthread_kill(*(pthread_t*)arg, SIGUSR1);
@@ -58,17 +54,11 @@ static void* kill_later(void* arg) {
  * it has something to absorb: poll.c alone says -EINTR. */
 static void t_eintr(void) {
   aio_event_t ev[1];
-  struct sigaction sa;
   pthread_t th, self = pthread_self();
-  aio_poller_t* raw;
+  aio_poller_t* raw = mk_raw();
   int n, woken = 0;
   double t;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGUSR1, &sa, NULL);
-  if (aio_poller_create(&raw) != 0)
-    die("aio_poller_create");
+  catch_sigusr1();
   if (pthread_create(&th, NULL, kill_later, &self) != 0)
     die("pthread_create");
   t = now_ms();

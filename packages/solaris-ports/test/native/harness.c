@@ -1,7 +1,7 @@
 /* port.c's own checks, beyond the C contract suite (contract.c), on the
  * Linux emulation of event ports (../shim): its syscall names, what it says
  * itself to each kernel quirk the shim can make happen (and that the front
- * absorbs them), a closed fd, and the emulation's own strictness. */
+ * absorbs them), and the emulation's own strictness. */
 #define _GNU_SOURCE
 #include <limits.h>
 #include <poll.h>
@@ -25,33 +25,9 @@ static void t_identity(void) {
       "syscall names");
 }
 
-/* close() dissociated the fd: delete still ends the registration. */
-static void t_closed(void) {
-  int pr[2], fd;
-  aio_front_t* p = mk();
-  make_pipe(pr);
-  aio_front_add(p, pr[0], 14, AIO_READABLE, AIO_MODE_ONESHOT);
-  fd = pr[0];
-  close2(pr);
-  check(aio_front_delete(p, fd) == 0,
-        "closed: delete forgets it (port_dissociate said EBADFD)");
-  check(aio_front_delete(p, fd) == -ENOENT, "closed: and then it is unknown");
-  aio_front_destroy(p);
-}
-
 /* ---- kernel quirks, made to happen by the shim -------------------------- */
 
 /* port.c itself, without the front: what it answers to each quirk. */
-static aio_poller_t* mk_raw(void) {
-  aio_poller_t* m;
-  int err = aio_poller_create(&m);
-  if (err != 0) {
-    errno = -err;
-    die("aio_poller_create");
-  }
-  return m;
-}
-
 static int raw_wait(aio_poller_t* m, aio_event_t* ev, int cap, int64_t t) {
   int woken = 0;
   return aio_poller_wait(m, ev, cap, t, &woken);
@@ -290,7 +266,6 @@ static void t_shim(void) {
 int main(void) {
   harness_start();
   t_identity();
-  t_closed();
   t_quirks();
   t_shim();
   return harness_end();
