@@ -21,6 +21,11 @@
 //   node scripts/sanitize.mjs --emulated           # kqueue and event ports on their shims too
 //   node scripts/sanitize.mjs --plain              # same harness, no sanitizer (debugging)
 //   node scripts/sanitize.mjs --source epoll=/tmp/mutant.c   # build another mechanism file
+//   node scripts/sanitize.mjs --no-native          # skip the C suites (`make asan`)
+//
+// Also, unless --plain or --no-native: each backend's C suites (the contract
+// suite and its own checks, test/native) built with ASan/UBSan by `make asan`,
+// every check one test in the same report.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -221,6 +226,29 @@ console.log('ok');
   return ok ? 0 : 1;
 }
 
+/** `make asan` in every backend's test/native: one test per check line. */
+function nativeAsan() {
+  const results = [];
+  let status = 0;
+  for (const b of backends()) {
+    const dir = join(b.dir, 'test', 'native');
+    if (!existsSync(join(dir, 'Makefile'))) continue;
+    log(`make -C ${dir} asan`);
+    const r = spawnSync('make', ['-s', '-C', dir, 'asan'], { encoding: 'utf8', timeout: 10 * 60_000 });
+    const checks = [...`${r.stdout}`.matchAll(/^(ok|FAIL)\s+(.*)$/gm)].map((m) => ({ ok: m[1] === 'ok', name: m[2].trim() }));
+    if (r.status !== 0 || checks.length === 0 || checks.some((c) => !c.ok)) status = 1;
+    results.push({
+      name: `C suites of ${b.name} under ASan/UBSan`,
+      status: r.status === 0 && checks.length > 0 ? 'passed' : 'failed',
+      assertionResults: [
+        { title: `${b.name}: make asan builds and exits 0`, status: r.status === 0 && checks.length > 0 ? 'passed' : 'failed', failureMessages: r.status === 0 ? [] : [`${r.stdout}\n${r.stderr}`.slice(-8000)] },
+        ...checks.map((c) => ({ title: `${b.name} asan: ${c.name}`, status: c.ok ? 'passed' : 'failed', failureMessages: [] })),
+      ],
+    });
+  }
+  return { results, status };
+}
+
 function main() {
   if (!nodeInclude) {
     log('no Node headers (node_api.h) found next to node or in /usr/include/node');
@@ -271,6 +299,18 @@ function main() {
     json = JSON.parse(readFileSync(report, 'utf8'));
   } catch {
     log(`no test report at ${report}`);
+  }
+  if (!plain && !process.argv.includes('--no-native')) {
+    const native = nativeAsan();
+    for (const r of native.results) {
+      json.testResults.push(r);
+      for (const a of r.assertionResults) {
+        if (a.status === 'passed') json.numPassedTests++;
+        else json.numFailedTests++;
+        json.numTotalTests++;
+      }
+    }
+    if (native.status !== 0) status = 1;
   }
   const clean = found.length === 0;
   json.testResults.push({

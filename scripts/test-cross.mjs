@@ -40,6 +40,19 @@ const TARGETS = {
   'x86_64-illumos': { platform: 'sunos', gyp: 'solaris' },
 };
 
+/** What the real headers make the sources choose, per OS: a wrong #if would take another
+ * path in silence (no pipe2() on illumos, a priority filter FreeBSD lacks). */
+const KQUEUE_BSD = { AIO__HAVE_PRIORITY: false, AIO__HAVE_KQUEUE1: true, EVFILT_USER: true, EV_RECEIPT: true, EV_DISPATCH: true };
+const FACTS = {
+  freebsd: { 'packages/bsd-kqueue/src/kqueue.c': KQUEUE_BSD, 'packages/backend-core/src/fd.c': { AIO_HAVE_PIPE2: true } },
+  netbsd: { 'packages/bsd-kqueue/src/kqueue.c': KQUEUE_BSD, 'packages/backend-core/src/fd.c': { AIO_HAVE_PIPE2: true } },
+  darwin: {
+    'packages/bsd-kqueue/src/kqueue.c': { ...KQUEUE_BSD, AIO__HAVE_PRIORITY: true, AIO__HAVE_KQUEUE1: false },
+    'packages/backend-core/src/fd.c': { AIO_HAVE_PIPE2: false },
+  },
+  sunos: { 'packages/backend-core/src/fd.c': { AIO_HAVE_PIPE2: true, SOCK_CLOEXEC: true, SOCK_NONBLOCK: true } },
+};
+
 function findCrossCc() {
   const candidates = [join(root, '..', 'shared', 'sysroots'), process.env.ASYNC_IO_SYSROOTS].filter(Boolean);
   for (const dir of candidates) {
@@ -150,6 +163,20 @@ async function main() {
           if (!ok) console.log(r.out.trimEnd());
           return { title, ok, detail: `cross-cc ${args.join(' ')}\n${r.out}` };
         });
+        const facts = FACTS[os.platform]?.[relative(root, file)];
+        if (facts) {
+          const want = Object.entries(facts).map(([m, on]) => `${m}=${on ? 'yes' : 'no'}`).join(', ');
+          const factTitle = `${target}: ${relative(root, file)} sees ${want}`;
+          const pre = [target, ...flags, `-I${include}`, '-E', '-dM', file];
+          jobs.push(async () => {
+            const r = await run(crossCc, pre);
+            const defined = new Set([...r.out.matchAll(/^#define (\w+)/gm)].map((m) => m[1]));
+            const wrong = Object.entries(facts).filter(([m, on]) => defined.has(m) !== on).map(([m]) => m);
+            const ok = r.status === 0 && wrong.length === 0;
+            console.log(`${ok ? 'ok  ' : 'FAIL'} ${factTitle}`);
+            return { title: factTitle, ok, detail: r.status !== 0 ? r.out : `wrong: ${wrong.join(', ')}` };
+          });
+        }
       }
     }
     tests.push(...(await pool(jobs, Math.max(1, Math.min(4, availableParallelism())))));

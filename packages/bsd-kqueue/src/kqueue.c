@@ -26,7 +26,8 @@
 #define AIO__HAVE_KQUEUE1 1
 #endif
 
-/* Urgent data has a filter on macOS, DragonFly and OpenBSD only. */
+/* Urgent data has a filter where the headers say so: macOS and OpenBSD 7.8
+ * have EVFILT_EXCEPT with NOTE_OOB, FreeBSD 14 and NetBSD 10.1 do not. */
 #if defined(EVFILT_EXCEPT) && defined(NOTE_OOB)
 #define AIO__HAVE_PRIORITY 1
 #endif
