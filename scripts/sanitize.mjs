@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Native memory safety (issue 8): builds each backend addon that compiles
+// Native memory safety: builds each backend addon that compiles
 // here with AddressSanitizer + UndefinedBehaviorSanitizer into a private
 // directory, then runs the conformance and hardening suites against those
 // builds in Node with libasan preloaded (Node itself is not instrumented).
@@ -11,31 +11,62 @@
 // "no sanitizer report" (passed or failed), so scripts/test-summary.mjs
 // counts it like any suite. Exit status non-zero on any failure.
 //
+// Which backends: the table's (backend-core's dist/table.js) whose binding.gyp
+// builds the real mechanism on this OS (not its ENOSYS stub); with --emulated
+// also those whose test/shim/binding.gyp builds it on a kernel emulation.
+// Which sources: what that binding.gyp lists (backend-core's and the mechanism).
+//
 //   node scripts/sanitize.mjs                      # every backend that builds, both suites
 //   node scripts/sanitize.mjs --backends epoll --suites conformance
+//   node scripts/sanitize.mjs --emulated           # kqueue and event ports on their shims too
 //   node scripts/sanitize.mjs --plain              # same harness, no sanitizer (debugging)
 //   node scripts/sanitize.mjs --source epoll=/tmp/mutant.c   # build another mechanism file
+//   node scripts/sanitize.mjs --no-native          # skip the C suites (`make asan`)
+//
+// Also, unless --plain or --no-native: each backend's C suites (the contract
+// suite and its own checks, test/native) built with ASan/UBSan by `make asan`,
+// every check one test in the same report.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { backends } from './backends.mjs';
+import { gypTarget } from './cross-prebuild.mjs';
 
 const root = join(import.meta.dirname, '..');
 const results = join(root, '.test-results');
 
-// Which addons: one per backend package; the mechanism file is the one its
-// binding.gyp links on Linux. A backend whose mechanism file is missing (not
-// written yet) is skipped and listed as such.
-const ADDONS = [
-  { name: 'epoll', pkg: 'linux-epoll', target: 'async_io_epoll', mechanism: 'src/epoll.c' },
-  { name: 'poll', pkg: 'poll-fallback', target: 'async_io_poll', mechanism: 'src/poll.c' },
-];
+/** gyp's name for this OS. */
+const GYP_OS = { linux: 'linux', darwin: 'mac', freebsd: 'freebsd', openbsd: 'openbsd', netbsd: 'netbsd', sunos: 'solaris' }[process.platform];
+
+/** A backend's mechanism file among its sources: its own src/<name>.c. */
+const isMechanism = (dir, file) => dirname(file) === join(dir, 'src');
+
+/** One addon per backend whose binding.gyp (or, emulated, test/shim's) builds its mechanism here. */
+function addons(emulated) {
+  const list = [];
+  for (const b of backends()) {
+    const gyps = [{ dir: b.dir, name: b.name }];
+    if (emulated) gyps.push({ dir: join(b.dir, 'test', 'shim'), name: `${b.name}-emulated` });
+    for (const g of gyps) {
+      if (!existsSync(join(g.dir, 'binding.gyp'))) continue;
+      const gyp = gypTarget(g.dir, GYP_OS);
+      const files = gyp.sources.map((f) => resolve(g.dir, f));
+      if (files.some((f) => /\/no-[\w-]+\.c$/.test(f))) continue; // the ENOSYS stub: nothing to check
+      const mechanism = files.find((f) => isMechanism(b.dir, f));
+      list.push({ name: g.name, target: gyp.name, files, mechanism, cflags: gyp.cflags, includes: gyp.includes.map((d) => resolve(g.dir, d)) });
+      break; // the real build, where there is one, stands for the emulated one
+    }
+  }
+  return list;
+}
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
 const plain = process.argv.includes('--plain');
+const ADDONS = addons(process.argv.includes('--emulated'));
 const wanted = arg('backends', ADDONS.map((a) => a.name).join(',')).split(',');
 const suites = arg('suites', 'conformance,hardening').split(',');
 const out = arg('out', join(tmpdir(), plain ? 'async-io-plain' : 'async-io-sanitize'));
@@ -54,18 +85,18 @@ function log(line) {
   console.error(`sanitize: ${line}`);
 }
 
-/** Compiles one addon directly with cc: binding.c (the shared glue) + the mechanism file. */
+/** Compiles one addon directly with cc, from its binding.gyp's sources (--source swaps the mechanism). */
 function build(addon) {
-  const pkgDir = join(root, 'packages', addon.pkg);
-  const mechanism = sources[addon.name] ?? join(pkgDir, addon.mechanism);
-  if (!existsSync(mechanism)) return { skipped: `${addon.mechanism} does not exist yet` };
+  const mechanism = sources[addon.name];
+  if (mechanism && !existsSync(mechanism)) return { skipped: `${mechanism} does not exist` };
+  const files = addon.files.map((f) => (f === addon.mechanism && mechanism ? mechanism : f));
   const file = join(out, `${addon.target}.node`);
   const args = [
-    '-std=gnu11', '-shared', '-fPIC', '-g', '-O1', '-Wall',
+    ...addon.cflags, '-shared', '-fPIC', '-g', '-O1', '-Wall',
     ...(plain ? [] : SAN),
     `-DNODE_GYP_MODULE_NAME=${addon.target}`, '-DBUILDING_NODE_EXTENSION', '-D_GNU_SOURCE',
-    '-I', nodeInclude, '-I', join(root, 'packages', 'backend-core', 'include'),
-    join(pkgDir, 'src', 'binding.c'), mechanism,
+    '-I', nodeInclude, ...addon.includes.flatMap((d) => ['-I', d]),
+    ...files,
     '-o', file, '-lpthread',
   ];
   log(`${cc} ${args.join(' ')}`);
@@ -195,6 +226,29 @@ console.log('ok');
   return ok ? 0 : 1;
 }
 
+/** `make asan` in every backend's test/native: one test per check line. */
+function nativeAsan() {
+  const results = [];
+  let status = 0;
+  for (const b of backends()) {
+    const dir = join(b.dir, 'test', 'native');
+    if (!existsSync(join(dir, 'Makefile'))) continue;
+    log(`make -C ${dir} asan`);
+    const r = spawnSync('make', ['-s', '-C', dir, 'asan'], { encoding: 'utf8', timeout: 10 * 60_000 });
+    const checks = [...`${r.stdout}`.matchAll(/^(ok|FAIL)\s+(.*)$/gm)].map((m) => ({ ok: m[1] === 'ok', name: m[2].trim() }));
+    if (r.status !== 0 || checks.length === 0 || checks.some((c) => !c.ok)) status = 1;
+    results.push({
+      name: `C suites of ${b.name} under ASan/UBSan`,
+      status: r.status === 0 && checks.length > 0 ? 'passed' : 'failed',
+      assertionResults: [
+        { title: `${b.name}: make asan builds and exits 0`, status: r.status === 0 && checks.length > 0 ? 'passed' : 'failed', failureMessages: r.status === 0 ? [] : [`${r.stdout}\n${r.stderr}`.slice(-8000)] },
+        ...checks.map((c) => ({ title: `${b.name} asan: ${c.name}`, status: c.ok ? 'passed' : 'failed', failureMessages: [] })),
+      ],
+    });
+  }
+  return { results, status };
+}
+
 function main() {
   if (!nodeInclude) {
     log('no Node headers (node_api.h) found next to node or in /usr/include/node');
@@ -245,6 +299,18 @@ function main() {
     json = JSON.parse(readFileSync(report, 'utf8'));
   } catch {
     log(`no test report at ${report}`);
+  }
+  if (!plain && !process.argv.includes('--no-native')) {
+    const native = nativeAsan();
+    for (const r of native.results) {
+      json.testResults.push(r);
+      for (const a of r.assertionResults) {
+        if (a.status === 'passed') json.numPassedTests++;
+        else json.numFailedTests++;
+        json.numTotalTests++;
+      }
+    }
+    if (native.status !== 0) status = 1;
   }
   const clean = found.length === 0;
   json.testResults.push({

@@ -44,12 +44,15 @@ static long rss_kb(void) {
 }
 
 static void make_pipe(int fds[2]) {
-  if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0) die("pipe2");
+  if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0)
+    die("pipe2");
 }
 
 /* W3's idle fds: both ends of AF_UNIX socket pairs, watched for reading. */
 static void make_socketpair(int fds[2]) {
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0) die("socketpair");
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) <
+      0)
+    die("socketpair");
 }
 
 /* The clock is read every `every` rounds; `every` doubles (up to 256) while
@@ -62,9 +65,11 @@ struct clockcheck {
 
 static int64_t clock_due(struct clockcheck* c) {
   int64_t t;
-  if (--c->left > 0) return 0;
+  if (--c->left > 0)
+    return 0;
   t = now_ns();
-  if (t - c->last < 50000 && c->every < 256) c->every *= 2;
+  if (t - c->last < 50000 && c->every < 256)
+    c->every *= 2;
   c->last = t;
   c->left = c->every;
   return t;
@@ -72,10 +77,13 @@ static int64_t clock_due(struct clockcheck* c) {
 
 static void print_rate(const char* contender, const char* workload,
                        const char* param, long pval, long events, int64_t ns) {
-  printf("{\"ok\":true,\"contender\":\"%s\",\"workload\":\"%s\",\"params\":{\"%s\":%ld},"
-         "\"events\":%ld,\"ns\":%lld,\"ns_per_event\":%.3f,\"events_per_s\":%.1f,\"maxrss_kb\":%ld}\n",
-         contender, workload, param, pval, events, (long long)ns, (double)ns / (double)events,
-         (double)events * 1e9 / (double)ns, rss_kb());
+  printf(
+      "{\"ok\":true,\"contender\":\"%s\",\"workload\":\"%s\",\"params\":{\"%"
+      "s\":%ld},"
+      "\"events\":%ld,\"ns\":%lld,\"ns_per_event\":%.3f,\"events_per_s\":%.1f,"
+      "\"maxrss_kb\":%ld}\n",
+      contender, workload, param, pval, events, (long long)ns,
+      (double)ns / (double)events, (double)events * 1e9 / (double)ns, rss_kb());
 }
 
 static int cmp_i64(const void* a, const void* b) {
@@ -85,16 +93,19 @@ static int cmp_i64(const void* a, const void* b) {
 
 static void print_latency(const char* contender, int64_t* lat, long n) {
   qsort(lat, (size_t)n, sizeof(*lat), cmp_i64);
-  printf("{\"ok\":true,\"contender\":\"%s\",\"workload\":\"w2\",\"params\":{\"samples\":%ld},"
-         "\"samples\":%ld,\"p50_ns\":%lld,\"p99_ns\":%lld,\"min_ns\":%lld,\"maxrss_kb\":%ld}\n",
-         contender, n, n, (long long)lat[n / 2], (long long)lat[(n * 99) / 100],
-         (long long)lat[0], rss_kb());
+  printf(
+      "{\"ok\":true,\"contender\":\"%s\",\"workload\":\"w2\",\"params\":{"
+      "\"samples\":%ld},"
+      "\"samples\":%ld,\"p50_ns\":%lld,\"p99_ns\":%lld,\"min_ns\":%lld,"
+      "\"maxrss_kb\":%ld}\n",
+      contender, n, n, (long long)lat[n / 2], (long long)lat[(n * 99) / 100],
+      (long long)lat[0], rss_kb());
 }
 
 /* W2's waker: waits until the waiter says it is about to block, lets it get
  * there (200 us), stamps the time and calls `wake`. */
 struct waker {
-  atomic_int armed;   /* 1: waiter is going to block */
+  atomic_int armed; /* 1: waiter is going to block */
   atomic_int stop;
   _Atomic int64_t t0; /* stamp taken just before the wake */
   void (*wake)(void* arg);
@@ -106,7 +117,8 @@ static void* waker_main(void* p) {
   struct timespec gap = {0, 200000};
   for (;;) {
     while (!atomic_load(&w->armed)) {
-      if (atomic_load(&w->stop)) return NULL;
+      if (atomic_load(&w->stop))
+        return NULL;
       nanosleep(&(struct timespec){0, 20000}, NULL);
     }
     atomic_store(&w->armed, 0);

@@ -12,12 +12,14 @@ static int ep;
 
 static void add(int fd, uint32_t key) {
   struct epoll_event ev = {.events = EPOLLIN, .data.u32 = key};
-  if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll_ctl");
+  if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+    die("epoll_ctl");
 }
 
 /* Rounds of: one byte into each of `nact` pipes, then epoll_wait until each
  * byte is read. Returns events; *ns is the measured time after warm-up. */
-static long pingpong(int (*pipes)[2], long nact, long ms, long warm, int64_t* ns) {
+static long pingpong(int (*pipes)[2], long nact, long ms, long warm,
+                     int64_t* ns) {
   struct epoll_event* ev = calloc((size_t)nact + 64, sizeof(*ev));
   char b = 'x';
   long events = 0;
@@ -26,20 +28,27 @@ static long pingpong(int (*pipes)[2], long nact, long ms, long warm, int64_t* ns
   struct clockcheck cc = {1, 1, start};
   for (;;) {
     for (long i = 0; i < nact; i++)
-      if (write(pipes[i][1], &b, 1) != 1) die("write");
+      if (write(pipes[i][1], &b, 1) != 1)
+        die("write");
     for (long got = 0; got < nact;) {
       int n = epoll_wait(ep, ev, (int)nact + 64, -1);
-      if (n < 0 && errno != EINTR) die("epoll_wait");
+      if (n < 0 && errno != EINTR)
+        die("epoll_wait");
       for (int i = 0; i < n; i++) {
-        if (read(pipes[ev[i].data.u32][0], &b, 1) != 1) die("read");
+        if (read(pipes[ev[i].data.u32][0], &b, 1) != 1)
+          die("read");
         got++;
       }
     }
-    if (measuring) events += nact;
+    if (measuring)
+      events += nact;
     int64_t t = clock_due(&cc);
     if (t != 0) {
       if (t >= deadline) {
-        if (measuring) { *ns = t - t0; break; }
+        if (measuring) {
+          *ns = t - t0;
+          break;
+        }
         measuring = 1;
         t0 = t;
         deadline = t + ms * 1000000;
@@ -54,19 +63,23 @@ static int evfd;
 static void wake_eventfd(void* arg) {
   uint64_t one = 1;
   (void)arg;
-  if (write(evfd, &one, sizeof(one)) != sizeof(one)) die("write eventfd");
+  if (write(evfd, &one, sizeof(one)) != sizeof(one))
+    die("write eventfd");
 }
 
 int main(int argc, char** argv) {
   const char* w = argc > 1 ? argv[1] : "w1";
-  long ms = arg_long(argc, argv, "ms", 300), warm = arg_long(argc, argv, "warm", 60);
+  long ms = arg_long(argc, argv, "ms", 300),
+       warm = arg_long(argc, argv, "warm", 60);
   int64_t ns = 0;
   ep = epoll_create1(EPOLL_CLOEXEC);
-  if (ep < 0) die("epoll_create1");
+  if (ep < 0)
+    die("epoll_create1");
   if (strcmp(w, "w1") == 0) {
     long P = arg_long(argc, argv, "P", 64);
-    int (*pipes)[2] = calloc((size_t)P, sizeof(*pipes));
-    for (long i = 0; i < P; i++) make_pipe(pipes[i]), add(pipes[i][0], (uint32_t)i);
+    int(*pipes)[2] = calloc((size_t)P, sizeof(*pipes));
+    for (long i = 0; i < P; i++)
+      make_pipe(pipes[i]), add(pipes[i][0], (uint32_t)i);
     long events = pingpong(pipes, P, ms, warm, &ns);
     print_rate("c-epoll", "w1", "P", P, events, ns);
   } else if (strcmp(w, "w3") == 0) {
@@ -88,17 +101,23 @@ int main(int argc, char** argv) {
     struct epoll_event ev[8];
     pthread_t th;
     evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (evfd < 0) die("eventfd");
+    if (evfd < 0)
+      die("eventfd");
     add(evfd, 0);
-    if (pthread_create(&th, NULL, waker_main, &wk) != 0) die("pthread_create");
+    if (pthread_create(&th, NULL, waker_main, &wk) != 0)
+      die("pthread_create");
     for (long i = -samples / 10; i < samples; i++) { /* first 10%: warm-up */
       uint64_t v;
       atomic_store(&wk.armed, 1);
       int n;
-      do n = epoll_wait(ep, ev, 8, -1); while (n < 0 && errno == EINTR);
+      do
+        n = epoll_wait(ep, ev, 8, -1);
+      while (n < 0 && errno == EINTR);
       int64_t t1 = now_ns();
-      if (n != 1 || read(evfd, &v, sizeof(v)) != sizeof(v)) die("epoll_wait w2");
-      if (i >= 0) lat[i] = t1 - atomic_load(&wk.t0);
+      if (n != 1 || read(evfd, &v, sizeof(v)) != sizeof(v))
+        die("epoll_wait w2");
+      if (i >= 0)
+        lat[i] = t1 - atomic_load(&wk.t0);
     }
     atomic_store(&wk.stop, 1);
     pthread_join(th, NULL);

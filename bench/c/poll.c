@@ -17,24 +17,32 @@ static long pingpong(struct pollfd* pfd, long nfds, const int* wfd, long nact,
   struct clockcheck cc = {1, 1, start};
   for (;;) {
     for (long i = 0; i < nact; i++)
-      if (write(wfd[i], &b, 1) != 1) die("write");
+      if (write(wfd[i], &b, 1) != 1)
+        die("write");
     for (long got = 0; got < nact;) {
       int n = poll(pfd, (nfds_t)nfds, -1);
-      if (n < 0 && errno != EINTR) die("poll");
+      if (n < 0 && errno != EINTR)
+        die("poll");
       for (long i = 0; i < nfds && n > 0; i++) {
-        if (!pfd[i].revents) continue;
+        if (!pfd[i].revents)
+          continue;
         n--;
         if (pfd[i].revents & POLLIN) {
-          if (read(pfd[i].fd, &b, 1) != 1) die("read");
+          if (read(pfd[i].fd, &b, 1) != 1)
+            die("read");
           got++;
         }
       }
     }
-    if (measuring) events += nact;
+    if (measuring)
+      events += nact;
     int64_t t = clock_due(&cc);
     if (t != 0) {
       if (t >= deadline) {
-        if (measuring) { *ns = t - t0; break; }
+        if (measuring) {
+          *ns = t - t0;
+          break;
+        }
         measuring = 1;
         t0 = t;
         deadline = t + ms * 1000000;
@@ -48,12 +56,14 @@ static int evfd;
 static void wake_eventfd(void* arg) {
   uint64_t one = 1;
   (void)arg;
-  if (write(evfd, &one, sizeof(one)) != sizeof(one)) die("write eventfd");
+  if (write(evfd, &one, sizeof(one)) != sizeof(one))
+    die("write eventfd");
 }
 
 int main(int argc, char** argv) {
   const char* w = argc > 1 ? argv[1] : "w1";
-  long ms = arg_long(argc, argv, "ms", 300), warm = arg_long(argc, argv, "warm", 60);
+  long ms = arg_long(argc, argv, "ms", 300),
+       warm = arg_long(argc, argv, "warm", 60);
   int64_t ns = 0;
   if (strcmp(w, "w1") == 0 || strcmp(w, "w3") == 0) {
     int w1 = strcmp(w, "w1") == 0;
@@ -73,25 +83,33 @@ int main(int argc, char** argv) {
       pfd[i + 1] = (struct pollfd){.fd = p[1], .events = POLLIN};
     }
     long events = pingpong(pfd, nact + nidle, wfd, nact, ms, warm, &ns);
-    if (w1) print_rate("c-poll", "w1", "P", nact, events, ns);
-    else print_rate("c-poll", "w3", "N", nidle, events, ns);
+    if (w1)
+      print_rate("c-poll", "w1", "P", nact, events, ns);
+    else
+      print_rate("c-poll", "w3", "N", nidle, events, ns);
   } else if (strcmp(w, "w2") == 0) {
     long samples = arg_long(argc, argv, "samples", 2000);
     int64_t* lat = calloc((size_t)samples, sizeof(*lat));
     struct waker wk = {.wake = wake_eventfd};
     pthread_t th;
     evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (evfd < 0) die("eventfd");
+    if (evfd < 0)
+      die("eventfd");
     struct pollfd pfd = {.fd = evfd, .events = POLLIN};
-    if (pthread_create(&th, NULL, waker_main, &wk) != 0) die("pthread_create");
+    if (pthread_create(&th, NULL, waker_main, &wk) != 0)
+      die("pthread_create");
     for (long i = -samples / 10; i < samples; i++) {
       uint64_t v;
       atomic_store(&wk.armed, 1);
       int n;
-      do n = poll(&pfd, 1, -1); while (n < 0 && errno == EINTR);
+      do
+        n = poll(&pfd, 1, -1);
+      while (n < 0 && errno == EINTR);
       int64_t t1 = now_ns();
-      if (n != 1 || read(evfd, &v, sizeof(v)) != sizeof(v)) die("poll w2");
-      if (i >= 0) lat[i] = t1 - atomic_load(&wk.t0);
+      if (n != 1 || read(evfd, &v, sizeof(v)) != sizeof(v))
+        die("poll w2");
+      if (i >= 0)
+        lat[i] = t1 - atomic_load(&wk.t0);
     }
     atomic_store(&wk.stop, 1);
     pthread_join(th, NULL);

@@ -1,5 +1,14 @@
-// For binding.gyp: "include_dirs": ["<!(node -p \"require('@async-io/backend-core/gyp').include\")"]
+// For binding.gyp: what a backend addon compiles from backend-core, as paths
+// relative to the current directory (node-gyp runs `<!(...)` commands from the
+// directory of the .gyp file).
 'use strict';
 const path = require('node:path');
 
-exports.include = path.relative(process.cwd(), path.join(__dirname, 'include')).split(path.sep).join('/');
+const rel = (...parts) => path.relative(process.cwd(), path.join(__dirname, ...parts)).split(path.sep).join('/');
+
+/** The include directory of the C contract (`async_io/backend.h`). */
+exports.include = rel('include');
+/** backend-core's C sources, compiled into every backend addon with its mechanism file. */
+exports.sources = ['front.c', 'napi.c', 'fd.c', 'reactor.c'].map((f) => rel('src', f));
+/** The ENOSYS mechanism, compiled with a backend's `src/no-<mechanism>.c` where its kernel facility is missing. */
+exports.stub = rel('src', 'stub.c');

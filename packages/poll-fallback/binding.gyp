@@ -3,7 +3,7 @@
     {
       "target_name": "async_io_poll",
       "include_dirs": ["<!(node -p \"require('@async-io/backend-core/gyp').include\")"],
-      "sources": ["src/binding.c", "src/poll.c"],
+      "sources": ["<!@(node -p \"require('@async-io/backend-core/gyp').sources.join(' ')\")", "src/poll.c"],
       "cflags_c": ["-std=gnu11", "-fvisibility=hidden"]
     }
   ]

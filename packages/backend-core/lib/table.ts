@@ -21,7 +21,7 @@ export const BACKENDS = [
     hasFd: true,
     // Nesting a kqueue fd in libuv's own kqueue is unreliable on macOS.
     driver: 'thread',
-    // EVFILT_EXCEPT/NOTE_OOB exists on macOS and FreeBSD only: ask the addon.
+    // EVFILT_EXCEPT/NOTE_OOB: macOS and OpenBSD have it, FreeBSD and NetBSD not: ask the addon.
     capabilities: { level: true, edge: true, priority: 'os-dependent' },
   },
   {

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +18,6 @@
 #include <unistd.h>
 
 #include "async_io/backend.h"
-#include "async_io/fdtable.h"
 
 /* kqueue1(): NetBSD 6, OpenBSD 7.4, FreeBSD 14 (whose <sys/event.h> says so
  * with KQUEUE_CLOEXEC, for kqueuex()). macOS has none. */
@@ -28,14 +26,15 @@
 #define AIO__HAVE_KQUEUE1 1
 #endif
 
-/* Urgent data has a filter on macOS, DragonFly and OpenBSD only. */
+/* Urgent data has a filter where the headers say so: macOS and OpenBSD 7.8
+ * have EVFILT_EXCEPT with NOTE_OOB, FreeBSD 14 and NetBSD 10.1 do not. */
 #if defined(EVFILT_EXCEPT) && defined(NOTE_OOB)
 #define AIO__HAVE_PRIORITY 1
 #endif
 
-/* EV_DISPATCH keeps a fired one-shot knote (disabled) instead of dropping it,
- * so that modify() re-arms with EV_ENABLE and a closed-and-reused fd can be
- * told from a fired one (see stale()). */
+/* EV_DISPATCH keeps a fired one-shot knote, disabled, instead of dropping
+ * it: modify() re-enables it, and what the table says the kernel holds stays
+ * exact. Without it a fired EV_ONESHOT knote is gone (see deliver()). */
 #ifdef EV_DISPATCH
 #define AIO__ONCE EV_DISPATCH
 #else
@@ -54,7 +53,7 @@
  * answer EEXIST/ENOENT as the other backends do and so that wait can tell a
  * live event from a stale one. */
 typedef struct {
-  uintptr_t gen; /* 0: not registered; else the udata of its knotes */
+  aio_reg_t reg; /* reg.gen: the udata of its knotes */
   uint32_t key;
   unsigned interest;
   aio_mode_t mode;
@@ -64,8 +63,6 @@ typedef struct {
   int broken;      /* EVFILT_WRITE was refused with EPIPE: wait reports it */
   uint64_t pass;   /* the wait that last stored an event for this fd ... */
   int slot;        /* ... and where, so that READ and WRITE merge */
-  dev_t dev;       /* the file registered: a closed-and-reused number names */
-  ino_t ino;       /* another file (polling #262) */
 } aio__reg_t;
 
 struct aio_poller_s {
@@ -73,11 +70,8 @@ struct aio_poller_s {
 #ifndef EVFILT_USER
   int wake[2]; /* non-blocking pipe behind notify() */
 #endif
-  atomic_int notified;  /* coalesces notify(): 1 while a wake is pending */
   pthread_mutex_t lock; /* guards the fields below */
-  aio__reg_t* regs;     /* indexed by fd */
-  int nregs;
-  uintptr_t next_gen;
+  aio_regs_t regs;      /* of aio__reg_t, by fd */
   uint64_t pass;
   int* broken; /* fds whose entry has broken set, possibly stale */
   int nbroken;
@@ -210,8 +204,8 @@ static int submit(aio_poller_t* p, struct kevent* ch, int n, int* err) {
  * EV_CLEAR/EV_ONESHOT/EV_DISPATCH (FreeBSD's kqueue_register() copies the
  * flags only when it creates a knote), so a mode change deletes first. */
 static int arm(aio_poller_t* p, int fd, unsigned have, aio_mode_t old,
-               unsigned interest, aio_mode_t mode, uintptr_t gen,
-               unsigned* now, int* broken) {
+               unsigned interest, aio_mode_t mode, uintptr_t gen, unsigned* now,
+               int* broken) {
   struct kevent ch[AIO__MAXCHANGES];
   int err[AIO__MAXCHANGES];
   int idx[AIO__MAXCHANGES];
@@ -269,23 +263,6 @@ static void disarm(aio_poller_t* p, int fd, unsigned knotes) {
   (void)submit(p, ch, n, err);
 }
 
-static aio__reg_t* lookup(aio_poller_t* p, int fd) {
-  if (fd < 0 || fd >= p->nregs || p->regs[fd].gen == 0)
-    return NULL;
-  return &p->regs[fd];
-}
-
-static int grow(aio_poller_t* p, int fd) {
-  return aio_fdtable_grow((void**)&p->regs, &p->nregs, sizeof(*p->regs), fd);
-}
-
-static uintptr_t new_gen(aio_poller_t* p) {
-  uintptr_t gen = p->next_gen++;
-  if (p->next_gen == 0)
-    p->next_gen = 1;
-  return gen;
-}
-
 static int wake(aio_poller_t* p) {
 #ifdef EVFILT_USER
   struct kevent kev;
@@ -340,14 +317,11 @@ int aio_poller_create(aio_poller_t** out) {
   }
   /* No kqueue1(): a fork+exec in another thread before the fcntl() can
    * still inherit the kqueue (libuv lives with the same window). */
-  {
-    int flags = fcntl(p->kq, F_GETFD);
-    if (flags < 0 || fcntl(p->kq, F_SETFD, flags | FD_CLOEXEC) < 0) {
-      err = -errno;
-      close(p->kq);
-      free(p);
-      return err;
-    }
+  err = aio_fd_set_cloexec(p->kq);
+  if (err != 0) {
+    close(p->kq);
+    free(p);
+    return err;
   }
 #endif
   err = pthread_mutex_init(&p->lock, NULL);
@@ -361,8 +335,9 @@ int aio_poller_create(aio_poller_t** out) {
    * the user event would stay triggered and every wait would return. */
   EV_SET(&kev, AIO__USER_IDENT, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
 #else
-  if (pipe2(p->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
-    err = -errno;
+  /* backend-core's pipe: pipe2() where it exists, not on macOS. */
+  err = aio_fd_pipe(p->wake);
+  if (err != 0) {
     pthread_mutex_destroy(&p->lock);
     close(p->kq);
     free(p);
@@ -381,8 +356,7 @@ int aio_poller_create(aio_poller_t** out) {
     free(p);
     return err;
   }
-  atomic_init(&p->notified, 0);
-  p->next_gen = 1;
+  aio_regs_init(&p->regs, sizeof(aio__reg_t));
   *out = p;
   return 0;
 }
@@ -394,7 +368,7 @@ void aio_poller_destroy(aio_poller_t* p) {
 #endif
   close(p->kq);
   pthread_mutex_destroy(&p->lock);
-  free(p->regs);
+  aio_regs_free(&p->regs);
   free(p->broken);
   free(p);
 }
@@ -403,35 +377,17 @@ int aio_poller_fd(const aio_poller_t* p) {
   return p->kq;
 }
 
-static int supported(unsigned interest, aio_mode_t mode) {
-  if (mode != AIO_MODE_ONESHOT && mode != AIO_MODE_LEVEL &&
-      mode != AIO_MODE_EDGE && mode != AIO_MODE_EDGE_ONESHOT)
-    return -EINVAL;
-#ifndef AIO__HAVE_PRIORITY
-  if (interest & AIO_PRIORITY)
-    return -ENOTSUP;
-#else
-  (void)interest;
-#endif
-  return 0;
-}
-
-/* close() without delete drops the fd's knotes and tells nobody (polling
- * #262): the number we hold may name a new file the user wants to add. Ask
- * the kernel whether a knote is still there by re-applying the state we
- * believe it has (enabled, or disabled after a one-shot fired), which
- * changes nothing if it is. Returns 1 if it is gone, 0 if not or if there
- * is nothing to ask about, or a negative errno. */
-/* 1 if fd's number now names another file than the one registered (the
- * user closed it without delete, which dropped its knotes, and the number was
- * reused), 0 if it is the same file, or a negative errno. Compares file
- * identity rather than probing the kernel: any EV_ADD/EV_ENABLE probe makes
- * the kernel re-check readiness and re-fire an EV_CLEAR knote. */
-static int stale(int fd, const aio__reg_t* r) {
-  struct stat st;
-  if (fstat(fd, &st) < 0)
-    return -errno;
-  return st.st_dev != r->dev || st.st_ino != r->ino;
+/* Fills a registration that arm() has just made the kernel hold. */
+static void set_reg(aio__reg_t* r, uintptr_t gen, uint32_t key,
+                    unsigned interest, aio_mode_t mode, unsigned knotes,
+                    int broken) {
+  r->reg.gen = gen;
+  r->key = key;
+  r->interest = interest;
+  r->mode = mode;
+  r->knotes = knotes;
+  r->armed = 1;
+  r->broken = broken;
 }
 
 int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
@@ -441,43 +397,34 @@ int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
   unsigned now;
   struct stat st;
   int err, broken;
-  if (fd < 0)
-    return -EBADF;
-  err = supported(interest, mode);
-  if (err != 0)
-    return err;
-  /* Also makes a bogus number fail (EBADF) before the table grows that far,
+  /* Makes a bogus number fail (EBADF) before the table grows that far,
    * even with no filter to add, where the kernel would never look at fd. */
   if (fstat(fd, &st) < 0)
     return -errno;
   pthread_mutex_lock(&p->lock);
-  r = lookup(p, fd);
+  r = aio_regs_find(&p->regs, fd);
   if (r != NULL) {
-    err = stale(fd, r);
-    if (err == 0)
+    /* close() without delete drops the fd's knotes and tells nobody
+     * (polling #262): the number may name a new file now. Compared by file
+     * identity rather than by probing the kernel: any EV_ADD/EV_ENABLE probe
+     * makes the kernel re-check readiness and re-fire an EV_CLEAR knote. */
+    if (r->reg.dev == st.st_dev && r->reg.ino == st.st_ino) {
       err = -EEXIST;
-    if (err < 0)
       goto out;
+    }
     memset(r, 0, sizeof(*r));
   }
-  gen = new_gen(p);
+  gen = aio_regs_new_gen(&p->regs);
   err = arm(p, fd, 0, mode, interest, mode, gen, &now, &broken);
-  if (err == 0)
-    err = grow(p, fd);
+  if (err == 0 && (r = aio_regs_reserve(&p->regs, fd)) == NULL)
+    err = -ENOMEM;
   if (err != 0) {
     disarm(p, fd, now);
     goto out;
   }
-  r = &p->regs[fd];
-  r->gen = gen;
-  r->key = key;
-  r->interest = interest;
-  r->mode = mode;
-  r->knotes = now;
-  r->armed = 1;
-  r->broken = broken;
-  r->dev = st.st_dev;
-  r->ino = st.st_ino;
+  set_reg(r, gen, key, interest, mode, now, broken);
+  r->reg.dev = st.st_dev;
+  r->reg.ino = st.st_ino;
   if (broken)
     err = mark_broken(p, fd);
 out:
@@ -491,11 +438,8 @@ int aio_poller_modify(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
   unsigned now;
   uintptr_t gen;
   int err, broken;
-  err = supported(interest, mode);
-  if (err != 0)
-    return err;
   pthread_mutex_lock(&p->lock);
-  r = lookup(p, fd);
+  r = aio_regs_find(&p->regs, fd);
   if (r == NULL) {
     err = -ENOENT;
     goto out;
@@ -503,7 +447,7 @@ int aio_poller_modify(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
   /* A new gen: an event the kernel handed out under the old registration
    * (still on its way through a concurrent wait) is stale now. EV_ADD
    * creates what close() dropped, so a reused fd number comes back too. */
-  gen = new_gen(p);
+  gen = aio_regs_new_gen(&p->regs);
   err = arm(p, fd, r->knotes, r->mode, interest, mode, gen, &now, &broken);
   if (err != 0) {
     /* Stays registered (delete works) but silent until a modify succeeds. */
@@ -513,13 +457,7 @@ int aio_poller_modify(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
     r->broken = 0;
     goto out;
   }
-  r->gen = gen;
-  r->key = key;
-  r->interest = interest;
-  r->mode = mode;
-  r->knotes = now;
-  r->armed = 1;
-  r->broken = broken;
+  set_reg(r, gen, key, interest, mode, now, broken);
   if (broken)
     err = mark_broken(p, fd);
 out:
@@ -533,7 +471,7 @@ int aio_poller_delete(aio_poller_t* p, int fd) {
   aio__reg_t* r;
   int n = 0, i, err;
   pthread_mutex_lock(&p->lock);
-  r = lookup(p, fd);
+  r = aio_regs_find(&p->regs, fd);
   if (r == NULL) {
     err = -ENOENT;
     goto out;
@@ -602,12 +540,8 @@ static int deliver(aio_poller_t* p, const struct kevent* ev, int n,
     int fd;
 #ifdef EVFILT_USER
     if (e->filter == EVFILT_USER) {
-      if (e->ident == AIO__USER_IDENT) {
-        /* Retrieved, then cleared: a notify racing in between is covered
-         * by the wake this wait is about to return for. */
-        atomic_store(&p->notified, 0);
+      if (e->ident == AIO__USER_IDENT)
         *woken = 1;
-      }
       continue;
     }
 #else
@@ -617,7 +551,6 @@ static int deliver(aio_poller_t* p, const struct kevent* ev, int n,
       while ((r = read(p->wake[0], buf, sizeof(buf))) > 0 ||
              (r < 0 && errno == EINTR)) {
       }
-      atomic_store(&p->notified, 0);
       *woken = 1;
       continue;
     }
@@ -625,10 +558,10 @@ static int deliver(aio_poller_t* p, const struct kevent* ev, int n,
     if (e->ident > (uintptr_t)INT_MAX)
       continue;
     fd = (int)e->ident;
-    r = lookup(p, fd);
+    r = aio_regs_find(&p->regs, fd);
     /* Taken by the kernel before a concurrent delete or modify got the
      * lock: that registration is gone, and its event with it. */
-    if (r == NULL || r->gen != (uintptr_t)e->udata)
+    if (r == NULL || r->reg.gen != (uintptr_t)e->udata)
       continue;
     /* The other filter of a fired one-shot fd: EV_DISPATCH disabled only
      * the knote that fired, so the rest is disarmed here, lazily. */
@@ -655,9 +588,9 @@ static int deliver_broken(aio_poller_t* p, aio_event_t* out, int total,
   int i, kept = 0;
   for (i = 0; i < p->nbroken; i++) {
     int fd = p->broken[i];
-    aio__reg_t* r = lookup(p, fd);
-    if (r == NULL || !r->broken || (oneshot(r->mode) && !r->armed &&
-                                    r->pass != p->pass)) {
+    aio__reg_t* r = aio_regs_find(&p->regs, fd);
+    if (r == NULL || !r->broken ||
+        (oneshot(r->mode) && !r->armed && r->pass != p->pass)) {
       if (r != NULL)
         r->broken = 0;
       continue;
@@ -681,13 +614,11 @@ static int deliver_broken(aio_poller_t* p, aio_event_t* out, int total,
 #define CHUNK 256
 
 int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
-                    int64_t timeout_ns) {
+                    int64_t timeout_ns, int* woken) {
   struct kevent stack[CHUNK];
   struct kevent* ev = stack;
   struct timespec ts;
-  int n, total, woken = 0, forced = 0;
-  if (capacity <= 0)
-    return -EINVAL;
+  int n, total, forced = 0;
   /* Never ask for more than fits: a retrieved one-shot event is consumed,
    * so one we could not store would be lost. Each kernel event makes at
    * most one aio event (READ and WRITE of one fd merge into one). Large
@@ -719,26 +650,20 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
   }
   pthread_mutex_lock(&p->lock);
   p->pass++;
-  total = deliver(p, ev, n, out, &woken);
+  total = deliver(p, ev, n, out, woken);
   if (p->nbroken > 0)
     total = deliver_broken(p, out, total, capacity);
   pthread_mutex_unlock(&p->lock);
   if (ev != stack)
     free(ev);
-  if (total > 0 || woken || timeout_ns == 0 || (n == 0 && !forced))
+  if (total > 0 || *woken || timeout_ns == 0 || (n == 0 && !forced))
     return total;
   /* Woken with nothing for us: only events of fds deleted or disarmed
-   * meanwhile, or stale broken fds. Not a timeout, so the glue retries
+   * meanwhile, or stale broken fds. Not a timeout, so the front retries
    * against what is left of the same deadline. */
   return -EINTR;
 }
 
 int aio_poller_notify(aio_poller_t* p) {
-  int err;
-  if (atomic_exchange(&p->notified, 1) != 0)
-    return 0;
-  err = wake(p);
-  if (err != 0)
-    atomic_store(&p->notified, 0);
-  return err;
+  return wake(p);
 }

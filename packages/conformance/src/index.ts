@@ -14,7 +14,6 @@ import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 export { describePrebuild } from "./prebuild.js";
 export { describeNativeHarness } from "./native.js";
-export { describeCrossCompile } from "./cross.js";
 import { backendRow, type BackendModule, Events, type Poller, type PollMode } from '@async-io/backend-core';
 
 export interface ConformanceOptions {

@@ -13,12 +13,13 @@
 
 struct aio_poller_s {
   int epfd;
-  int evfd;               /* eventfd behind notify() */
-  atomic_int notified;    /* coalesces notify(): 1 while a wake is pending */
-  atomic_int has_pwait2;  /* 1 until epoll_pwait2 proves missing */
+  int evfd;              /* eventfd behind notify() */
+  atomic_int has_pwait2; /* 1 until epoll_pwait2 proves missing */
 };
 
-const char* aio_backend_name(void) { return "epoll"; }
+const char* aio_backend_name(void) {
+  return "epoll";
+}
 
 unsigned aio_backend_caps(void) {
   return AIO_CAP_LEVEL | AIO_CAP_EDGE | AIO_CAP_PRIORITY;
@@ -26,10 +27,14 @@ unsigned aio_backend_caps(void) {
 
 const char* aio_backend_syscall(aio_op_t op) {
   switch (op) {
-    case AIO_OP_CREATE: return "epoll_create1";
-    case AIO_OP_WAIT: return "epoll_wait";
-    case AIO_OP_NOTIFY: return "write";
-    default: return "epoll_ctl";
+    case AIO_OP_CREATE:
+      return "epoll_create1";
+    case AIO_OP_WAIT:
+      return "epoll_wait";
+    case AIO_OP_NOTIFY:
+      return "write";
+    default:
+      return "epoll_ctl";
   }
 }
 
@@ -37,7 +42,8 @@ int aio_poller_create(aio_poller_t** out) {
   struct epoll_event ev;
   int err;
   aio_poller_t* p = (aio_poller_t*)calloc(1, sizeof(*p));
-  if (p == NULL) return -ENOMEM;
+  if (p == NULL)
+    return -ENOMEM;
   p->epfd = epoll_create1(EPOLL_CLOEXEC);
   if (p->epfd < 0) {
     err = -errno;
@@ -61,7 +67,6 @@ int aio_poller_create(aio_poller_t** out) {
     free(p);
     return err;
   }
-  atomic_init(&p->notified, 0);
   atomic_init(&p->has_pwait2, 1);
   *out = p;
   return 0;
@@ -73,7 +78,9 @@ void aio_poller_destroy(aio_poller_t* p) {
   free(p);
 }
 
-int aio_poller_fd(const aio_poller_t* p) { return p->epfd; }
+int aio_poller_fd(const aio_poller_t* p) {
+  return p->epfd;
+}
 
 /* The interest rides in the upper half of data.u64 so that wait can report
  * only what was asked for without a registration table. */
@@ -81,9 +88,12 @@ static int ctl(aio_poller_t* p, int op, int fd, uint32_t key, unsigned interest,
                aio_mode_t mode) {
   struct epoll_event ev;
   ev.events = 0;
-  if (interest & AIO_READABLE) ev.events |= EPOLLIN | EPOLLRDHUP;
-  if (interest & AIO_WRITABLE) ev.events |= EPOLLOUT;
-  if (interest & AIO_PRIORITY) ev.events |= EPOLLPRI;
+  if (interest & AIO_READABLE)
+    ev.events |= EPOLLIN | EPOLLRDHUP;
+  if (interest & AIO_WRITABLE)
+    ev.events |= EPOLLOUT;
+  if (interest & AIO_PRIORITY)
+    ev.events |= EPOLLPRI;
   if (mode == AIO_MODE_ONESHOT || mode == AIO_MODE_EDGE_ONESHOT)
     ev.events |= EPOLLONESHOT;
   if (mode == AIO_MODE_EDGE || mode == AIO_MODE_EDGE_ONESHOT)
@@ -116,13 +126,14 @@ static int epoll_wait_ns(aio_poller_t* p, struct epoll_event* ev, int n,
                          int64_t timeout_ns) {
   int r, ms;
 #ifdef SYS_epoll_pwait2
-  if (timeout_ns > 0 && atomic_load_explicit(&p->has_pwait2,
-                                             memory_order_relaxed)) {
+  if (timeout_ns > 0 &&
+      atomic_load_explicit(&p->has_pwait2, memory_order_relaxed)) {
     struct timespec ts;
     ts.tv_sec = (time_t)(timeout_ns / 1000000000);
     ts.tv_nsec = (long)(timeout_ns % 1000000000);
     r = (int)syscall(SYS_epoll_pwait2, p->epfd, ev, n, &ts, NULL, 0);
-    if (r >= 0 || (errno != ENOSYS && errno != EPERM)) return r;
+    if (r >= 0 || (errno != ENOSYS && errno != EPERM))
+      return r;
     atomic_store(&p->has_pwait2, 0);
   }
 #endif
@@ -137,13 +148,17 @@ static int epoll_wait_ns(aio_poller_t* p, struct epoll_event* ev, int n,
 
 static uint32_t to_flags(uint32_t e, unsigned interest) {
   uint32_t f = 0;
-  if ((interest & AIO_READABLE) && (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+  if ((interest & AIO_READABLE) &&
+      (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
     f |= AIO_READABLE;
   if ((interest & AIO_WRITABLE) && (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)))
     f |= AIO_WRITABLE;
-  if ((interest & AIO_PRIORITY) && (e & EPOLLPRI)) f |= AIO_PRIORITY;
-  if (e & (EPOLLHUP | EPOLLRDHUP)) f |= AIO_HANGUP;
-  if (e & EPOLLERR) f |= AIO_ERROR;
+  if ((interest & AIO_PRIORITY) && (e & EPOLLPRI))
+    f |= AIO_PRIORITY;
+  if (e & (EPOLLHUP | EPOLLRDHUP))
+    f |= AIO_HANGUP;
+  if (e & EPOLLERR)
+    f |= AIO_ERROR;
   return f;
 }
 
@@ -151,7 +166,7 @@ static uint32_t to_flags(uint32_t e, unsigned interest) {
 #define STACK_EVENTS 1024
 
 int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
-                    int64_t timeout_ns) {
+                    int64_t timeout_ns, int* woken) {
   struct epoll_event stack[STACK_EVENTS];
   struct epoll_event* ev = stack;
   int total = 0, n, i;
@@ -160,12 +175,14 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
    * hands over that we could not store would be lost (oneshot disarms). */
   if (capacity > STACK_EVENTS) {
     ev = (struct epoll_event*)malloc((size_t)capacity * sizeof(*ev));
-    if (ev == NULL) return -ENOMEM;
+    if (ev == NULL)
+      return -ENOMEM;
   }
   n = epoll_wait_ns(p, ev, capacity, timeout_ns);
   if (n < 0) {
     n = -errno;
-    if (ev != stack) free(ev);
+    if (ev != stack)
+      free(ev);
     return n;
   }
   for (i = 0; i < n; i++) {
@@ -173,30 +190,26 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
     uint32_t key = (uint32_t)d;
     if (key == AIO_NOTIFY_KEY) {
       uint64_t count;
-      /* Drain first, then clear the flag: a notify racing in between is
-       * covered by the wake this wait is about to return for. */
       if (read(p->evfd, &count, sizeof(count)) < 0 && errno != EAGAIN) {
         total = -errno;
         break;
       }
-      atomic_store(&p->notified, 0);
+      *woken = 1;
       continue;
     }
     out[total].key = key;
     out[total].flags = to_flags(ev[i].events, (unsigned)(d >> 32));
     total++;
   }
-  if (ev != stack) free(ev);
+  if (ev != stack)
+    free(ev);
   return total;
 }
 
 int aio_poller_notify(aio_poller_t* p) {
   uint64_t one = 1;
-  if (atomic_exchange(&p->notified, 1) != 0) return 0;
-  if (write(p->evfd, &one, sizeof(one)) < 0 && errno != EAGAIN) {
-    int err = -errno;
-    atomic_store(&p->notified, 0);
-    return err;
-  }
+  /* EAGAIN: the counter is full, so a wake-up is pending anyway. */
+  if (write(p->evfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+    return -errno;
   return 0;
 }

@@ -1,23 +1,16 @@
 /* The poll(2) backend: any POSIX system. No kernel poller to hand out, so
  * aio_poller_fd() is -1, and every wait costs O(registered fds). */
-#if defined(__linux__) && !defined(_GNU_SOURCE)
-#define _GNU_SOURCE /* pipe2() */
-#endif
-
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "async_io/backend.h"
-#include "async_io/fdtable.h"
 
 /* What the user registered, by slot; p->pfds[slot] is what poll() sees. A
  * disarmed registration keeps its fd here and -1 there. */
@@ -30,7 +23,6 @@ typedef struct {
 
 struct aio_poller_s {
   int wake[2];          /* the wake-up pipe; wake[0] is slot 0 */
-  atomic_int notified;  /* coalesces notify(): 1 while a wake is pending */
   pthread_mutex_t lock; /* guards the fields below */
   pthread_cond_t idle;  /* signalled when a wait leaves poll() */
   pthread_cond_t done;  /* signalled when the last queued change is made */
@@ -65,38 +57,12 @@ const char* aio_backend_syscall(aio_op_t op) {
   }
 }
 
-static int set_flags(int fd) {
-  int flags = fcntl(fd, F_GETFD);
-  if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0)
-    return -errno;
-  flags = fcntl(fd, F_GETFL);
-  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
-    return -errno;
-  return 0;
-}
-
-static int make_pipe(int fds[2]) {
-  int err;
-#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || \
-    defined(__OpenBSD__) || defined(__DragonFly__)
-  if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0)
-    return 0;
-  if (errno != ENOSYS)
-    return -errno;
-#endif
-  /* macOS has no pipe2(): a fork+exec in another thread before the fcntl()
-   * can still inherit the pipe (libuv lives with the same window). */
-  if (pipe(fds) < 0)
-    return -errno;
-  err = set_flags(fds[0]);
-  if (err == 0)
-    err = set_flags(fds[1]);
-  if (err != 0) {
-    close(fds[0]);
-    close(fds[1]);
-  }
-  return err;
-}
+/* The wake-up pipe carries two kinds of byte: a kick, which a change sends
+ * to get the table back from a blocked poll(), and a notify, which ends the
+ * wait. At most one of each is in flight (kicks are sent once per poll(),
+ * the front sends a notify once per consumed one), so the pipe never fills. */
+#define KICK 0
+#define NOTIFY 1
 
 int aio_poller_create(aio_poller_t** out) {
   int err;
@@ -110,7 +76,7 @@ int aio_poller_create(aio_poller_t** out) {
     err = -ENOMEM;
     goto fail_alloc;
   }
-  err = make_pipe(p->wake);
+  err = aio_fd_pipe(p->wake);
   if (err != 0)
     goto fail_alloc;
   err = -pthread_mutex_init(&p->lock, NULL);
@@ -122,7 +88,6 @@ int aio_poller_create(aio_poller_t** out) {
   err = -pthread_cond_init(&p->done, NULL);
   if (err != 0)
     goto fail_idle;
-  atomic_init(&p->notified, 0);
   p->pfds[0].fd = p->wake[0];
   p->pfds[0].events = POLLIN;
   p->nfds = 1;
@@ -161,26 +126,25 @@ int aio_poller_fd(const aio_poller_t* p) {
   return -1;
 }
 
-/* Writes a byte to interrupt poll(). A full pipe is fine: the bytes already
- * in it wake poll() just as well. */
-static int kick(aio_poller_t* p) {
-  char c = 0;
-  for (;;) {
-    if (write(p->wake[1], &c, 1) == 1)
-      return 0;
-    if (errno == EAGAIN || errno == EWOULDBLOCK)
-      return 0;
-    if (errno != EINTR)
-      return -errno;
-  }
+static int send_byte(aio_poller_t* p, char c) {
+  ssize_t r;
+  do
+    r = write(p->wake[1], &c, 1);
+  while (r < 0 && errno == EINTR);
+  return r < 0 ? -errno : 0;
 }
 
-static void drain(aio_poller_t* p) {
+/* Empties the pipe; 1 if a notify was in it. */
+static int drain(aio_poller_t* p) {
   char buf[64];
-  ssize_t n;
-  do
+  ssize_t n, i;
+  int notified = 0;
+  do {
     n = read(p->wake[0], buf, sizeof(buf));
-  while (n > 0 || (n < 0 && errno == EINTR));
+    for (i = 0; i < n; i++)
+      notified |= buf[i] == NOTIFY;
+  } while (n > 0 || (n < 0 && errno == EINTR));
+  return notified;
 }
 
 /* Called under the lock before touching the table. A wait blocked in poll()
@@ -193,7 +157,7 @@ static int begin_change(aio_poller_t* p) {
   if (!p->waiting)
     return 0;
   if (!p->kicked) {
-    err = kick(p);
+    err = send_byte(p, KICK);
     if (err != 0)
       return err;
     p->kicked = 1;
@@ -239,14 +203,14 @@ static void arm(aio_poller_t* p, int slot) {
 }
 
 static int lookup(const aio_poller_t* p, int fd) {
-  if (fd < 0 || fd >= p->nslots)
+  if (fd >= p->nslots)
     return 0;
   return p->slots[fd];
 }
 
 static int reserve(aio_poller_t* p, int fd) {
-  int err = aio_fdtable_grow((void**)&p->slots, &p->nslots, sizeof(*p->slots),
-                             fd);
+  int err =
+      aio_fdtable_grow((void**)&p->slots, &p->nslots, sizeof(*p->slots), fd);
   if (err != 0)
     return err;
   if (p->nfds == p->cap) {
@@ -268,17 +232,9 @@ static int reserve(aio_poller_t* p, int fd) {
   return 0;
 }
 
-static int supported(aio_mode_t mode) {
-  return mode == AIO_MODE_ONESHOT || mode == AIO_MODE_LEVEL;
-}
-
 int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
                    aio_mode_t mode) {
   int err, queued, slot;
-  if (fd < 0)
-    return -EBADF;
-  if (!supported(mode))
-    return -ENOTSUP;
   if (fd == p->wake[0] || fd == p->wake[1])
     return -EINVAL;
   /* poll() would only say POLLNVAL later. Failing now, as epoll_ctl() does,
@@ -314,8 +270,6 @@ out:
 int aio_poller_modify(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
                       aio_mode_t mode) {
   int err = 0, queued, slot;
-  if (!supported(mode))
-    return -ENOTSUP;
   pthread_mutex_lock(&p->lock);
   queued = begin_change(p);
   if (queued < 0) {
@@ -411,13 +365,6 @@ static int collect(aio_poller_t* p, aio_event_t* out, int capacity, int ready) {
   return total;
 }
 
-static int64_t now_ns(void) {
-  struct timespec ts;
-  if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-    abort();
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* poll() takes whole milliseconds: round up so it never returns early. */
 static int to_ms(int64_t ns) {
   int64_t ms = ns / 1000000 + (ns % 1000000 != 0);
@@ -425,90 +372,50 @@ static int to_ms(int64_t ns) {
 }
 
 int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
-                    int64_t timeout_ns) {
-  int64_t deadline = 0;
-  int total = 0, polled = 0;
-  if (capacity <= 0)
-    return -EINVAL;
-  if (timeout_ns > 0) {
-    deadline = now_ns();
-    deadline =
-        timeout_ns > INT64_MAX - deadline ? INT64_MAX : deadline + timeout_ns;
-  }
+                    int64_t timeout_ns, int* woken) {
+  struct pollfd* pfds;
+  nfds_t nfds;
+  int n, err, ready, broken, total = 0;
   pthread_mutex_lock(&p->lock);
-  for (;;) {
-    struct pollfd* pfds = p->pfds;
-    nfds_t nfds = (nfds_t)p->nfds;
-    int ms, n, err, woken, broken;
-    if (atomic_exchange(&p->notified, 0) != 0) {
-      /* The byte may not be written yet; if it comes later, the next wait
-       * drains it and polls again. */
-      drain(p);
-      break;
-    }
-    if (timeout_ns < 0) {
-      ms = -1;
-    } else if (timeout_ns == 0) {
-      if (polled)
-        break;
-      ms = 0;
-    } else {
-      int64_t left = deadline - now_ns();
-      if (left <= 0 && polled)
-        break;
-      ms = left > 0 ? to_ms(left) : 0;
-    }
-
-    /* Unlocked while blocked, so that changes need not wait for the
-     * timeout: they queue on `waiting` and interrupt poll() instead. */
-    p->waiting = 1;
-    pthread_mutex_unlock(&p->lock);
-    n = poll(pfds, nfds, ms);
-    err = n < 0 ? errno : 0;
-    pthread_mutex_lock(&p->lock);
-    p->waiting = 0;
-    polled = 1;
-
-    woken = n > 0 && pfds[0].revents != 0;
-    broken = woken && (pfds[0].revents & (POLLERR | POLLNVAL));
-    if (woken || p->kicked)
-      drain(p);
-    p->kicked = 0;
-    /* Apply the queued changes before taking results (pfds may move): an fd
-     * deleted while poll() was blocked has left the table by then, so it is
-     * not reported after delete returned. */
-    if (p->pending > 0) {
-      pthread_cond_broadcast(&p->idle);
-      do
-        pthread_cond_wait(&p->done, &p->lock);
-      while (p->pending > 0);
-    }
-    if (n < 0) {
-      total = -err;
-      break;
-    }
-    if (broken) {
-      total = -EBADF; /* someone closed our pipe: say so, do not spin */
-      break;
-    }
-    if (n > woken) {
-      total = collect(p, out, capacity, n - woken);
-      if (total > 0)
-        break;
-    }
-    /* Only a wake-up, or results that the changes made stale: poll again
-     * with the new set and what is left of the deadline. */
-  }
+  pfds = p->pfds;
+  nfds = (nfds_t)p->nfds;
+  /* Unlocked while blocked, so that changes need not wait for the timeout:
+   * they queue on `waiting` and interrupt poll() instead. */
+  p->waiting = 1;
   pthread_mutex_unlock(&p->lock);
-  return total;
+  n = poll(pfds, nfds, timeout_ns < 0 ? -1 : to_ms(timeout_ns));
+  err = n < 0 ? errno : 0;
+  pthread_mutex_lock(&p->lock);
+  p->waiting = 0;
+
+  ready = n > 0 && pfds[0].revents != 0;
+  broken = ready && (pfds[0].revents & (POLLERR | POLLNVAL));
+  if (ready || p->kicked)
+    *woken = drain(p);
+  p->kicked = 0;
+  /* Apply the queued changes before taking results (pfds may move): an fd
+   * deleted while poll() was blocked has left the table by then, so it is
+   * not reported after delete returned. */
+  if (p->pending > 0) {
+    pthread_cond_broadcast(&p->idle);
+    do
+      pthread_cond_wait(&p->done, &p->lock);
+    while (p->pending > 0);
+  }
+  if (n < 0)
+    total = -err;
+  else if (broken)
+    total = -EBADF; /* someone closed our pipe: say so, do not spin */
+  else if (n > ready)
+    total = collect(p, out, capacity, n - ready);
+  pthread_mutex_unlock(&p->lock);
+  if (total != 0 || *woken || timeout_ns == 0)
+    return total;
+  /* Timed out, a kick only, or results that the changes made stale: not
+   * necessarily the deadline, so the front polls again with what is left. */
+  return -EINTR;
 }
 
 int aio_poller_notify(aio_poller_t* p) {
-  int err;
-  if (atomic_exchange(&p->notified, 1) != 0)
-    return 0;
-  err = kick(p);
-  if (err != 0)
-    atomic_store(&p->notified, 0);
-  return err;
+  return send_byte(p, NOTIFY);
 }

@@ -1,3 +1,5 @@
-/* Built where event ports do not exist: every call fails with ENOSYS. */
-#define AIO_STUB_NAME "event-ports"
-#include "async_io/stub.h"
+/* Built where event ports do not exist: backend-core's stub.c fails every
+ * call with ENOSYS under this name. */
+#include "async_io/backend.h"
+
+const char aio_stub_name[] = "event-ports";

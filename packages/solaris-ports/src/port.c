@@ -1,11 +1,9 @@
 /* The event-ports backend (illumos, Solaris). Kept parallel to kqueue.c. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <port.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +13,6 @@
 #include <sys/stat.h>
 
 #include "async_io/backend.h"
-#include "async_io/fdtable.h"
 
 /* An association is one-shot: the kernel drops it when its event is
  * retrieved, and accepts a second port_associate() of an fd silently. This
@@ -23,22 +20,17 @@
  * EEXIST/ENOENT as the other backends do and so that wait can tell a live
  * event from a stale one. */
 typedef struct {
-  uintptr_t gen; /* 0: not registered; else the portev_user of its events */
+  aio_reg_t reg; /* reg.gen: the portev_user of its events */
   uint32_t key;
   unsigned interest;
   aio_mode_t mode;
   int associated; /* the kernel holds an armed association */
-  dev_t dev;      /* the file registered: a closed-and-reused fd number */
-  ino_t ino;      /* names another file, whose add must not see EEXIST */
 } aio__reg_t;
 
 struct aio_poller_s {
   int port;
-  atomic_int notified;  /* coalesces notify(): 1 while a wake is pending */
   pthread_mutex_t lock; /* guards the fields below */
-  aio__reg_t* regs;     /* indexed by fd */
-  int nregs;
-  uintptr_t next_gen;
+  aio_regs_t regs;      /* of aio__reg_t, by fd */
 };
 
 const char* aio_backend_name(void) {
@@ -65,7 +57,7 @@ const char* aio_backend_syscall(aio_op_t op) {
 }
 
 int aio_poller_create(aio_poller_t** out) {
-  int err, flags;
+  int err;
   aio_poller_t* p = (aio_poller_t*)calloc(1, sizeof(*p));
   if (p == NULL)
     return -ENOMEM;
@@ -77,9 +69,8 @@ int aio_poller_create(aio_poller_t** out) {
   }
   /* port_create() takes no flags: a fork+exec in another thread before the
    * fcntl() can still inherit the port (libuv lives with the same window). */
-  flags = fcntl(p->port, F_GETFD);
-  if (flags < 0 || fcntl(p->port, F_SETFD, flags | FD_CLOEXEC) < 0) {
-    err = -errno;
+  err = aio_fd_set_cloexec(p->port);
+  if (err != 0) {
     close(p->port);
     free(p);
     return err;
@@ -90,8 +81,7 @@ int aio_poller_create(aio_poller_t** out) {
     free(p);
     return -err;
   }
-  atomic_init(&p->notified, 0);
-  p->next_gen = 1;
+  aio_regs_init(&p->regs, sizeof(aio__reg_t));
   *out = p;
   return 0;
 }
@@ -99,29 +89,12 @@ int aio_poller_create(aio_poller_t** out) {
 void aio_poller_destroy(aio_poller_t* p) {
   close(p->port);
   pthread_mutex_destroy(&p->lock);
-  free(p->regs);
+  aio_regs_free(&p->regs);
   free(p);
 }
 
 int aio_poller_fd(const aio_poller_t* p) {
   return p->port;
-}
-
-static aio__reg_t* lookup(aio_poller_t* p, int fd) {
-  if (fd < 0 || fd >= p->nregs || p->regs[fd].gen == 0)
-    return NULL;
-  return &p->regs[fd];
-}
-
-static int grow(aio_poller_t* p, int fd) {
-  return aio_fdtable_grow((void**)&p->regs, &p->nregs, sizeof(*p->regs), fd);
-}
-
-static uintptr_t new_gen(aio_poller_t* p) {
-  uintptr_t gen = p->next_gen++;
-  if (p->next_gen == 0)
-    p->next_gen = 1;
-  return gen;
 }
 
 static int associate(aio_poller_t* p, int fd, unsigned interest,
@@ -140,42 +113,35 @@ static int associate(aio_poller_t* p, int fd, unsigned interest,
   return errno == EBADFD ? -EBADF : -errno;
 }
 
-static int supported(aio_mode_t mode) {
-  return mode == AIO_MODE_ONESHOT || mode == AIO_MODE_LEVEL;
-}
-
 int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
                    aio_mode_t mode) {
   aio__reg_t* r;
   uintptr_t gen;
   struct stat st;
   int err;
-  if (fd < 0)
-    return -EBADF;
-  if (!supported(mode))
-    return -ENOTSUP;
   if (fstat(fd, &st) < 0)
     return -errno;
   pthread_mutex_lock(&p->lock);
-  r = lookup(p, fd);
+  r = aio_regs_find(&p->regs, fd);
   if (r != NULL) {
-    if (r->dev == st.st_dev && r->ino == st.st_ino) {
+    if (r->reg.dev == st.st_dev && r->reg.ino == st.st_ino) {
       err = -EEXIST;
       goto out;
     }
     /* Closed without delete and the number reused: closing dropped the
      * kernel's association, so forget ours as epoll and kqueue do. */
-    r->gen = 0;
+    r->reg.gen = 0;
     r->associated = 0;
   }
-  gen = new_gen(p);
+  gen = aio_regs_new_gen(&p->regs);
   /* Associate before growing the table, so that a bogus fd number fails
    * with EBADF instead of allocating a table that large. */
   err = associate(p, fd, interest, gen);
   if (err != 0)
     goto out;
-  err = grow(p, fd);
-  if (err != 0) {
+  r = aio_regs_reserve(&p->regs, fd);
+  if (r == NULL) {
+    err = -ENOMEM;
     /* ENOENT: a concurrent port_getn() already took its event, which wait
      * drops because the table does not know gen. */
     if (port_dissociate(p->port, PORT_SOURCE_FD, (uintptr_t)fd) < 0 &&
@@ -183,14 +149,13 @@ int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
       abort();
     goto out;
   }
-  r = &p->regs[fd];
-  r->gen = gen;
+  r->reg.gen = gen;
+  r->reg.dev = st.st_dev;
+  r->reg.ino = st.st_ino;
   r->key = key;
   r->interest = interest;
   r->mode = mode;
   r->associated = 1;
-  r->dev = st.st_dev;
-  r->ino = st.st_ino;
 out:
   pthread_mutex_unlock(&p->lock);
   return err;
@@ -201,10 +166,8 @@ int aio_poller_modify(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
   aio__reg_t* r;
   uintptr_t gen;
   int err;
-  if (!supported(mode))
-    return -ENOTSUP;
   pthread_mutex_lock(&p->lock);
-  r = lookup(p, fd);
+  r = aio_regs_find(&p->regs, fd);
   if (r == NULL) {
     err = -ENOENT;
     goto out;
@@ -212,11 +175,11 @@ int aio_poller_modify(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
   /* A new gen: an event the kernel handed out under the old association
    * (still on its way through a concurrent wait) is stale now. Associating
    * again replaces events and user and re-arms a fired association. */
-  gen = new_gen(p);
+  gen = aio_regs_new_gen(&p->regs);
   err = associate(p, fd, interest, gen);
   if (err != 0)
     goto out;
-  r->gen = gen;
+  r->reg.gen = gen;
   r->key = key;
   r->interest = interest;
   r->mode = mode;
@@ -230,7 +193,7 @@ int aio_poller_delete(aio_poller_t* p, int fd) {
   aio__reg_t* r;
   int err = 0;
   pthread_mutex_lock(&p->lock);
-  r = lookup(p, fd);
+  r = aio_regs_find(&p->regs, fd);
   if (r == NULL) {
     err = -ENOENT;
     goto out;
@@ -276,21 +239,17 @@ static int deliver(aio_poller_t* p, const port_event_t* ev, unsigned n,
     aio__reg_t* r;
     int fd;
     if (pe->portev_source == PORT_SOURCE_USER) {
-      if (pe->portev_user == (void*)p) {
-        /* Retrieved, then cleared: a notify racing in between is covered
-         * by the wake this wait is about to return for. */
-        atomic_store(&p->notified, 0);
+      if (pe->portev_user == (void*)p)
         *woken = 1;
-      }
       continue;
     }
     if (pe->portev_source != PORT_SOURCE_FD)
       continue;
     fd = (int)pe->portev_object;
-    r = lookup(p, fd);
+    r = aio_regs_find(&p->regs, fd);
     /* Taken by the kernel before a concurrent delete or modify got the
      * lock: that registration is gone, and its event with it. */
-    if (r == NULL || r->gen != (uintptr_t)pe->portev_user)
+    if (r == NULL || r->reg.gen != (uintptr_t)pe->portev_user)
       continue;
     r->associated = 0;
     out[total].key = r->key;
@@ -300,7 +259,7 @@ static int deliver(aio_poller_t* p, const port_event_t* ev, unsigned n,
      * that fails, say so with an error event rather than fall silent;
      * modify() re-arms or reports why not. */
     if (r->mode == AIO_MODE_LEVEL) {
-      if (associate(p, fd, r->interest, r->gen) == 0)
+      if (associate(p, fd, r->interest, r->reg.gen) == 0)
         r->associated = 1;
       else
         out[total].flags |= AIO_ERROR;
@@ -313,15 +272,13 @@ static int deliver(aio_poller_t* p, const port_event_t* ev, unsigned n,
 #define CHUNK 512
 
 int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
-                    int64_t timeout_ns) {
+                    int64_t timeout_ns, int* woken) {
   port_event_t stack[CHUNK];
   port_event_t* ev = stack;
   struct timespec ts;
   uint_t nget = 1; /* in: return once one event is there; out: the count */
   uint_t n;
-  int total, err = 0, woken = 0;
-  if (capacity <= 0)
-    return -EINVAL;
+  int total, err = 0;
   if (timeout_ns >= 0) {
     ts.tv_sec = (time_t)(timeout_ns / 1000000000);
     ts.tv_nsec = (long)(timeout_ns % 1000000000);
@@ -352,16 +309,16 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
   if (n > (uint_t)capacity)
     n = (uint_t)capacity;
   pthread_mutex_lock(&p->lock);
-  total = deliver(p, ev, n, out, &woken);
+  total = deliver(p, ev, n, out, woken);
   pthread_mutex_unlock(&p->lock);
   if (ev != stack)
     free(ev);
-  if (total > 0 || woken)
+  if (total > 0 || *woken)
     return total;
   if (err == ETIME || timeout_ns == 0)
     return 0;
   /* Woken with nothing for us: a signal, a spurious return, or only events
-   * of fds deleted meanwhile. Not a timeout, so the glue retries against
+   * of fds deleted meanwhile. Not a timeout, so the front retries against
    * what is left of the same deadline. */
   return -EINTR;
 }
@@ -371,12 +328,5 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
  * state that every port_getn() reports until someone clears it, and clearing
  * it races with the next notify. */
 int aio_poller_notify(aio_poller_t* p) {
-  if (atomic_exchange(&p->notified, 1) != 0)
-    return 0;
-  if (port_send(p->port, 0, p) < 0) {
-    int err = -errno;
-    atomic_store(&p->notified, 0);
-    return err;
-  }
-  return 0;
+  return port_send(p->port, 0, p) < 0 ? -errno : 0;
 }

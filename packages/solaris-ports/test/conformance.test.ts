@@ -3,4 +3,5 @@ import { join } from 'node:path';
 
 // Real port.c, emulated kernel: see test/shim/port_shim.c and the README.
 describeConformance({ modulePath: require.resolve('./emulated.cjs'), label: 'event-ports (emulated on Linux)' });
-describeNativeHarness({ dir: join(__dirname, 'native'), label: 'event-ports port.c on the shim' });
+// The C contract suite and port.c's own checks (kernel quirks, the shim's strictness).
+describeNativeHarness({ dir: join(__dirname, 'native'), label: 'C contract suite + port.c checks' });

@@ -1,24 +1,29 @@
 /* The contract every async-io backend implements.
  *
  * One mechanism per file (src/epoll.c, src/kqueue.c, src/port.c, src/poll.c),
- * each defining exactly these functions; the build links one of them with the
- * shared N-API glue (addon.h). No vtable.
+ * each defining exactly the aio_backend_* and aio_poller_* functions below;
+ * a backend's build links one of them with backend-core's sources (the front,
+ * the N-API glue, the fd helpers, the drivers). No vtable.
  *
  * Conventions (libuv's): functions return 0 (or a count) on success and a
- * negative errno on failure. Argument checking, the reserved key and EINTR
- * retry against a deadline live once in the glue; a backend only makes
+ * negative errno on failure. Argument checking, the capability gate and
+ * EINTR retry against a deadline live once in backend-core's front: a
+ * mechanism is only called with an fd >= 0, a key other than AIO_NOTIFY_KEY,
+ * known interest bits, a mode its caps allow and a capacity > 0. It makes
  * syscalls and keeps whatever registration table its kernel needs.
  *
  * Thread safety: one thread may block in aio_poller_wait() while others call
  * add/modify/delete/notify on the same poller. Those calls must take effect
- * promptly (a blocked wait sees them without waiting for its timeout) and
- * notify must never be lost. Two concurrent waits on one poller need not be
+ * promptly (a blocked wait sees them without waiting for its timeout) and a
+ * wake-up must never be lost. Two concurrent waits on one poller need not be
  * supported. destroy is called once, after every other call has returned.
  */
 #ifndef ASYNC_IO_BACKEND_H_
 #define ASYNC_IO_BACKEND_H_
 
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -46,7 +51,7 @@ typedef enum {
 /* Keys are 0 .. 2^32-2; this one is reserved for the backend's wake-up. */
 #define AIO_NOTIFY_KEY UINT32_MAX
 
-/* One delivered event; the glue copies these into the JS batch buffer. */
+/* One delivered event; the JS batch buffer has the same layout. */
 typedef struct {
   uint32_t key;
   uint32_t flags; /* AIO_READABLE | AIO_WRITABLE | ... */
@@ -90,14 +95,62 @@ int aio_poller_modify(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
 int aio_poller_delete(aio_poller_t* p, int fd);
 
 /* Waits up to timeout_ns (-1: no limit, 0: do not block) and stores at most
- * `capacity` events. Returns the count (0 on timeout or on a notify, which is
- * consumed and never reported) or a negative errno. May return -EINTR: the
- * glue retries with what is left of the same deadline. */
+ * `capacity` events. Returns the count (0 on timeout) or a negative errno.
+ * The wake-up that aio_poller_notify() wrote is consumed, never reported as
+ * an event, and said with *woken = 1 (the front's coalescing then lets the
+ * next notify write another); a wait that consumed one returns, with or
+ * without events. May return -EINTR when woken with nothing for the caller
+ * (a signal, a spurious return, only stale events): the front retries with
+ * what is left of the same deadline. */
 int aio_poller_wait(aio_poller_t* p, aio_event_t* events, int capacity,
-                    int64_t timeout_ns);
-/* Wakes a blocked (or the next) wait. Coalesced: many notifies before a wait
- * wake it once. Safe from any thread. */
+                    int64_t timeout_ns, int* woken);
+/* Writes the wake-up that makes a blocked (or the next) wait return. The
+ * front coalesces: it calls this again only after a wait consumed the last
+ * one. Safe from any thread. */
 int aio_poller_notify(aio_poller_t* p);
+
+/* ---- what backend-core provides to a mechanism -------------------------- */
+
+/* A pipe whose ends are close-on-exec and non-blocking: 0 or -errno. */
+int aio_fd_pipe(int fds[2]);
+/* Sets FD_CLOEXEC, for kernel objects whose create call takes no flag. */
+int aio_fd_set_cloexec(int fd);
+/* Makes index `fd` valid in *table (*len entries of `elem` bytes): doubles
+ * from 64 until it fits and zeroes the new entries. O(1) amortised. Returns
+ * 0 or -ENOMEM (the table is then unchanged). */
+int aio_fdtable_grow(void** table, int* len, size_t elem, int fd);
+
+/* The registrations of a mechanism whose kernel forgets a closed fd in
+ * silence and answers EEXIST/ENOENT differently (kqueue, event ports): an
+ * fd-indexed table of the mechanism's own entries of `elem` bytes, each of
+ * which begins with an aio_reg_t. */
+typedef struct {
+  uintptr_t gen; /* 0: not registered; else the tag its kernel events carry */
+  dev_t dev;     /* the file registered: a closed-and-reused fd number */
+  ino_t ino;     /* names another file (polling #262) */
+} aio_reg_t;
+
+typedef struct {
+  char* entries;
+  int len;
+  size_t elem;
+  uintptr_t next_gen;
+} aio_regs_t;
+
+void aio_regs_init(aio_regs_t* t, size_t elem);
+void aio_regs_free(aio_regs_t* t);
+/* fd's entry if it is registered (gen != 0), else NULL. */
+void* aio_regs_find(const aio_regs_t* t, int fd);
+/* fd's entry, zeroed if the table had to grow for it; NULL: out of memory. */
+void* aio_regs_reserve(aio_regs_t* t, int fd);
+/* A tag no live registration carries (never 0). A new tag on every add and
+ * modify makes an event the kernel handed out under the old one stale. */
+uintptr_t aio_regs_new_gen(aio_regs_t* t);
+
+/* A backend built where its mechanism does not exist compiles only its
+ * src/no-<mechanism>.c, which defines this name, with backend-core's
+ * src/stub.c, which fails every call with ENOSYS (libuv's no-*.c idiom). */
+extern const char aio_stub_name[];
 
 #ifdef __cplusplus
 }

@@ -53,7 +53,7 @@ struct knote_s {
   unsigned fflags; /* EVFILT_USER: the user's fflags */
   knote_t* qprev;  /* ready queue */
   knote_t* qnext;
-  knote_t* unext;  /* EVFILT_USER list */
+  knote_t* unext; /* EVFILT_USER list */
 };
 
 typedef struct {
@@ -487,8 +487,7 @@ static int reg_change(shim_kq_t* kq, int kqfd, const struct kevent* kev) {
     i = fidx(kev->filter);
     if (i < 0)
       return EINVAL; /* unknown, or a filter the shim does not emulate */
-    if (kev->ident > (uintptr_t)INT_MAX ||
-        fcntl((int)kev->ident, F_GETFD) < 0)
+    if (kev->ident > (uintptr_t)INT_MAX || fcntl((int)kev->ident, F_GETFD) < 0)
       return EBADF; /* fget() */
     fd = (int)kev->ident;
     check_fd(kq, fd);
@@ -731,8 +730,8 @@ int kevent(int kqfd, const struct kevent* changelist, int nchanges,
       pthread_mutex_unlock(&kq->lock);
       return fail(EINVAL);
     }
-    deadline = now_ns() + (int64_t)timeout->tv_sec * 1000000000 +
-               timeout->tv_nsec;
+    deadline =
+        now_ns() + (int64_t)timeout->tv_sec * 1000000000 + timeout->tv_nsec;
   }
   for (;;) {
     struct epoll_event ev[64];

@@ -33,28 +33,28 @@ extern "C" {
 #endif
 
 struct kevent {
-  uintptr_t ident;    /* identifier for this event */
-  short filter;       /* filter for event */
+  uintptr_t ident;      /* identifier for this event */
+  short filter;         /* filter for event */
   unsigned short flags; /* action flags for kqueue */
   unsigned int fflags;  /* filter flag value */
-  int64_t data;       /* filter data value */
-  void* udata;        /* opaque user data identifier */
-  uint64_t ext[4];    /* extensions */
+  int64_t data;         /* filter data value */
+  void* udata;          /* opaque user data identifier */
+  uint64_t ext[4];      /* extensions */
 };
 
-#define EV_SET(kevp_, a, b, c, d, e, f)  \
-  do {                                   \
-    struct kevent* kevp = (kevp_);       \
-    (kevp)->ident = (a);                 \
-    (kevp)->filter = (b);                \
-    (kevp)->flags = (c);                 \
-    (kevp)->fflags = (d);                \
-    (kevp)->data = (e);                  \
-    (kevp)->udata = (f);                 \
-    (kevp)->ext[0] = 0;                  \
-    (kevp)->ext[1] = 0;                  \
-    (kevp)->ext[2] = 0;                  \
-    (kevp)->ext[3] = 0;                  \
+#define EV_SET(kevp_, a, b, c, d, e, f) \
+  do {                                  \
+    struct kevent* kevp = (kevp_);      \
+    (kevp)->ident = (a);                \
+    (kevp)->filter = (b);               \
+    (kevp)->flags = (c);                \
+    (kevp)->fflags = (d);               \
+    (kevp)->data = (e);                 \
+    (kevp)->udata = (f);                \
+    (kevp)->ext[0] = 0;                 \
+    (kevp)->ext[1] = 0;                 \
+    (kevp)->ext[2] = 0;                 \
+    (kevp)->ext[3] = 0;                 \
   } while (0)
 
 /* Always present, under reserved names, for the emulation itself. */

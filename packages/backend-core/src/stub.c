@@ -1,49 +1,61 @@
-/* The libuv no-*.c idiom: a backend built on an OS that lacks its mechanism
- * still links, and every call fails with ENOSYS. Define AIO_STUB_NAME first. */
-#ifndef ASYNC_IO_STUB_H_
-#define ASYNC_IO_STUB_H_
-
+/* The mechanism of a backend built where its kernel facility does not exist:
+ * every call fails with ENOSYS, so that the addon still builds and loads and
+ * says why it cannot work. The name comes from the backend's no-*.c. */
 #include <errno.h>
 
-#include "backend.h"
+#include "async_io/backend.h"
 
-const char* aio_backend_name(void) { return AIO_STUB_NAME; }
-unsigned aio_backend_caps(void) { return 0; }
+const char* aio_backend_name(void) {
+  return aio_stub_name;
+}
+
+unsigned aio_backend_caps(void) {
+  return 0;
+}
+
 const char* aio_backend_syscall(aio_op_t op) {
   (void)op;
-  return AIO_STUB_NAME;
+  return aio_stub_name;
 }
+
 int aio_poller_create(aio_poller_t** out) {
   (void)out;
   return -ENOSYS;
 }
-void aio_poller_destroy(aio_poller_t* p) { (void)p; }
+
+void aio_poller_destroy(aio_poller_t* p) {
+  (void)p;
+}
+
 int aio_poller_fd(const aio_poller_t* p) {
   (void)p;
   return -1;
 }
+
 int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
                    aio_mode_t mode) {
   (void)p, (void)fd, (void)key, (void)interest, (void)mode;
   return -ENOSYS;
 }
+
 int aio_poller_modify(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
                       aio_mode_t mode) {
   (void)p, (void)fd, (void)key, (void)interest, (void)mode;
   return -ENOSYS;
 }
+
 int aio_poller_delete(aio_poller_t* p, int fd) {
   (void)p, (void)fd;
   return -ENOSYS;
 }
+
 int aio_poller_wait(aio_poller_t* p, aio_event_t* events, int capacity,
-                    int64_t timeout_ns) {
-  (void)p, (void)events, (void)capacity, (void)timeout_ns;
+                    int64_t timeout_ns, int* woken) {
+  (void)p, (void)events, (void)capacity, (void)timeout_ns, (void)woken;
   return -ENOSYS;
 }
+
 int aio_poller_notify(aio_poller_t* p) {
   (void)p;
   return -ENOSYS;
 }
-
-#endif /* ASYNC_IO_STUB_H_ */

@@ -1,4 +1,4 @@
-/* The reactor's Node-loop driver, shared by every backend addon.
+/* The reactor's Node-loop drivers.
  *
  * One reactor per Node environment (main thread or Worker). Its poller's
  * events reach JavaScript in batches: native code writes (key, flags) pairs
@@ -14,15 +14,19 @@
  * A nested driver that keeps waking with nothing to take (an fd libuv cannot
  * really watch on this OS) switches itself to the thread driver.
  */
-#ifndef ASYNC_IO_REACTOR_H_
-#define ASYNC_IO_REACTOR_H_
-
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <node_api.h>
 #include <uv.h>
 
-#include "backend.h"
+#include "glue.h"
 
 enum { AIO_DRIVER_NESTED = 0, AIO_DRIVER_THREAD = 1, AIO_DRIVER_EXTERNAL = 2 };
 
@@ -33,13 +37,13 @@ typedef struct aio_reactor_s {
   napi_env env;
   uv_loop_t* loop;
   aio_shared_t* shared; /* the reactor's poller (same refcounting as Poller) */
-  aio_poller_t* poller;
+  aio_front_t* front;   /* aio_shared_front(shared) */
   int driver;
   int refs; /* JS handle + live state; freed at 0 (loop thread only) */
   int closing;
-  int handles_open; /* uv handles not yet closed */
-  int is_ref;       /* uv handles keep the loop alive */
-  napi_ref callback; /* function(count) */
+  int handles_open;   /* uv handles not yet closed */
+  int is_ref;         /* uv handles keep the loop alive */
+  napi_ref callback;  /* function(count) */
   napi_ref batch_ref; /* Uint32Array */
   napi_async_context async_context;
   aio_event_t* batch; /* the Uint32Array's memory */
@@ -67,12 +71,17 @@ typedef struct aio_reactor_s {
   int public_fd;
 } aio_reactor_t;
 
-static void aio__reactor_unref_state(aio_reactor_t* r) {
-  if (--r->refs > 0) return;
-  if (r->callback != NULL) napi_delete_reference(r->env, r->callback);
-  if (r->batch_ref != NULL) napi_delete_reference(r->env, r->batch_ref);
-  if (r->async_context != NULL) napi_async_destroy(r->env, r->async_context);
-  if (r->shared != NULL) aio__release(r->shared);
+static void unref_state(aio_reactor_t* r) {
+  if (--r->refs > 0)
+    return;
+  if (r->callback != NULL)
+    napi_delete_reference(r->env, r->callback);
+  if (r->batch_ref != NULL)
+    napi_delete_reference(r->env, r->batch_ref);
+  if (r->async_context != NULL)
+    napi_async_destroy(r->env, r->async_context);
+  if (r->shared != NULL)
+    aio_shared_release(r->shared);
   pthread_mutex_destroy(&r->lock);
   pthread_cond_destroy(&r->cond);
   free(r->tbatch);
@@ -82,16 +91,17 @@ static void aio__reactor_unref_state(aio_reactor_t* r) {
 
 /* Calls the JS callback with `count` (-1: "switched to the thread driver",
  * < -1: a wait error, as -errno). Exceptions go to 'uncaughtException'. */
-static void aio__reactor_emit(aio_reactor_t* r, int count) {
+static void emit(aio_reactor_t* r, int count) {
   napi_handle_scope scope;
   napi_value fn, recv, arg, result;
   napi_env env = r->env;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  if (napi_open_handle_scope(env, &scope) != napi_ok)
+    return;
   if (napi_get_reference_value(env, r->callback, &fn) == napi_ok &&
       napi_get_global(env, &recv) == napi_ok &&
       napi_create_int32(env, count, &arg) == napi_ok) {
-    if (napi_make_callback(env, r->async_context, recv, fn, 1, &arg,
-                           &result) == napi_pending_exception) {
+    if (napi_make_callback(env, r->async_context, recv, fn, 1, &arg, &result) ==
+        napi_pending_exception) {
       napi_value error;
       if (napi_get_and_clear_last_exception(env, &error) == napi_ok)
         napi_fatal_exception(env, error);
@@ -100,24 +110,27 @@ static void aio__reactor_emit(aio_reactor_t* r, int count) {
   napi_close_handle_scope(env, scope);
 }
 
-static int aio__reactor_drain(aio_reactor_t* r) {
-  int n = aio_wait_deadline(r->poller, r->batch, r->capacity, 0);
-  if (n != 0) aio__reactor_emit(r, n);
+static int drain(aio_reactor_t* r) {
+  int n = aio_front_wait(r->front, r->batch, r->capacity, 0);
+  if (n != 0)
+    emit(r, n);
   return n;
 }
 
-static int aio__reactor_start_thread(aio_reactor_t* r);
+static int start_thread(aio_reactor_t* r);
 
-static void aio__reactor_on_poll(uv_poll_t* handle, int status, int events) {
+static void on_poll(uv_poll_t* handle, int status, int events) {
   aio_reactor_t* r = (aio_reactor_t*)handle->data;
   int n;
   (void)events;
-  if (r->closing) return;
-  n = status < 0 ? status : aio__reactor_drain(r);
+  if (r->closing)
+    return;
+  n = status < 0 ? status : drain(r);
   if (n < 0) {
     /* The fd is broken (closed behind our back?): report once, stop. */
     uv_poll_stop(&r->poll);
-    if (status < 0) aio__reactor_emit(r, n);
+    if (status < 0)
+      emit(r, n);
     return;
   }
   if (n > 0 || r->closing) {
@@ -126,27 +139,30 @@ static void aio__reactor_on_poll(uv_poll_t* handle, int status, int events) {
   }
   /* Woken with nothing to take: once is a race, many in a row means libuv
    * cannot watch this kind of fd here. Never busy-loop: switch drivers. */
-  if (++r->spurious < AIO_SPURIOUS_LIMIT) return;
+  if (++r->spurious < AIO_SPURIOUS_LIMIT)
+    return;
   uv_poll_stop(&r->poll);
-  if (aio__reactor_start_thread(r) == 0) {
+  if (start_thread(r) == 0) {
     r->driver = AIO_DRIVER_THREAD;
-    aio__reactor_emit(r, -1);
+    emit(r, -1);
   }
 }
 
-static void aio__reactor_on_async(uv_async_t* handle) {
+static void on_async(uv_async_t* handle) {
   aio_reactor_t* r = (aio_reactor_t*)handle->data;
   int n;
   pthread_mutex_lock(&r->lock);
   n = r->pending;
-  if (n > 0) memcpy(r->batch, r->tbatch, (size_t)n * sizeof(aio_event_t));
+  if (n > 0)
+    memcpy(r->batch, r->tbatch, (size_t)n * sizeof(aio_event_t));
   r->pending = 0;
   pthread_cond_signal(&r->cond);
   pthread_mutex_unlock(&r->lock);
-  if (n != 0 && !r->closing) aio__reactor_emit(r, n);
+  if (n != 0 && !r->closing)
+    emit(r, n);
 }
 
-static void* aio__reactor_thread(void* arg) {
+static void* helper_main(void* arg) {
   aio_reactor_t* r = (aio_reactor_t*)arg;
   int n = 0;
   /* A stop is always followed by a notify, and a pending notify makes the
@@ -154,58 +170,65 @@ static void* aio__reactor_thread(void* arg) {
   pthread_mutex_lock(&r->lock);
   while (!r->stop && n >= 0) {
     pthread_mutex_unlock(&r->lock);
-    n = aio_wait_deadline(r->poller, r->tbatch, r->capacity, -1);
+    n = aio_front_wait(r->front, r->tbatch, r->capacity, -1);
     pthread_mutex_lock(&r->lock);
     if (n != 0 && !r->stop) {
       /* One batch in flight: the loop thread copies it out, then we go on. A
        * failing wait is reported once and ends the thread (never spins). */
       r->pending = n;
       uv_async_send(&r->async);
-      while (r->pending != 0 && !r->stop) pthread_cond_wait(&r->cond, &r->lock);
+      while (r->pending != 0 && !r->stop)
+        pthread_cond_wait(&r->cond, &r->lock);
     }
   }
   pthread_mutex_unlock(&r->lock);
   return NULL;
 }
 
-static int aio__reactor_start_thread(aio_reactor_t* r) {
+static int start_thread(aio_reactor_t* r) {
   int err;
   r->tbatch = (aio_event_t*)calloc((size_t)r->capacity, sizeof(aio_event_t));
-  if (r->tbatch == NULL) return -ENOMEM;
-  err = uv_async_init(r->loop, &r->async, aio__reactor_on_async);
-  if (err < 0) return err;
+  if (r->tbatch == NULL)
+    return -ENOMEM;
+  err = uv_async_init(r->loop, &r->async, on_async);
+  if (err < 0)
+    return err;
   r->async.data = r;
   r->handles_open++;
-  if (!r->is_ref) uv_unref((uv_handle_t*)&r->async);
-  err = pthread_create(&r->thread, NULL, aio__reactor_thread, r);
-  if (err != 0) return -err;
+  if (!r->is_ref)
+    uv_unref((uv_handle_t*)&r->async);
+  err = pthread_create(&r->thread, NULL, helper_main, r);
+  if (err != 0)
+    return -err;
   r->thread_started = 1;
   return 0;
 }
 
-static void aio__reactor_on_close(uv_handle_t* handle) {
+static void on_close(uv_handle_t* handle) {
   aio_reactor_t* r = (aio_reactor_t*)handle->data;
-  if (--r->handles_open > 0) return;
-  if (r->cleanup != NULL) napi_remove_async_cleanup_hook(r->cleanup);
+  if (--r->handles_open > 0)
+    return;
+  if (r->cleanup != NULL)
+    napi_remove_async_cleanup_hook(r->cleanup);
   r->cleanup = NULL;
-  aio__reactor_unref_state(r);
+  unref_state(r);
 }
 
 /* Env teardown (process exit or Worker termination, waits pending or not):
  * stop the helper thread, close the uv handles, then free. */
-static void aio__reactor_teardown(napi_async_cleanup_hook_handle handle,
-                                  void* arg) {
+static void teardown(napi_async_cleanup_hook_handle handle, void* arg) {
   aio_reactor_t* r = (aio_reactor_t*)arg;
   r->cleanup = handle;
   r->closing = 1;
-  while (r->nowned > 0) close(r->owned[--r->nowned]);
+  while (r->nowned > 0)
+    close(r->owned[--r->nowned]);
   if (r->public_fd >= 0) {
     /* Best effort against closing a number the user closed and the process
      * reused for another file: close it only if it still names the same
      * kind of kernel object as the poller's own fd. */
     struct stat a, b;
     if (fstat(r->public_fd, &a) == 0 &&
-        fstat(aio_poller_fd(r->poller), &b) == 0 && a.st_dev == b.st_dev &&
+        fstat(aio_front_fd(r->front), &b) == 0 && a.st_dev == b.st_dev &&
         a.st_ino == b.st_ino && a.st_mode == b.st_mode)
       close(r->public_fd);
     r->public_fd = -1;
@@ -215,27 +238,30 @@ static void aio__reactor_teardown(napi_async_cleanup_hook_handle handle,
     r->stop = 1;
     pthread_cond_signal(&r->cond);
     pthread_mutex_unlock(&r->lock);
-    aio_poller_notify(r->poller);
+    aio_front_notify(r->front);
     pthread_join(r->thread, NULL);
     r->thread_started = 0;
   }
-  if (r->poll.data == r) uv_close((uv_handle_t*)&r->poll, aio__reactor_on_close);
+  if (r->poll.data == r)
+    uv_close((uv_handle_t*)&r->poll, on_close);
   if (r->async.data == r)
-    uv_close((uv_handle_t*)&r->async, aio__reactor_on_close);
-  if (r->handles_open > 0) return; /* aio__reactor_on_close finishes */
-  if (handle != NULL) napi_remove_async_cleanup_hook(handle);
+    uv_close((uv_handle_t*)&r->async, on_close);
+  if (r->handles_open > 0)
+    return; /* on_close finishes */
+  if (handle != NULL)
+    napi_remove_async_cleanup_hook(handle);
   r->cleanup = NULL;
-  aio__reactor_unref_state(r);
+  unref_state(r);
 }
 
-static void aio__reactor_finalize(napi_env env, void* data, void* hint) {
+static void finalize(napi_env env, void* data, void* hint) {
   (void)env;
   (void)hint;
-  aio__reactor_unref_state((aio_reactor_t*)data);
+  unref_state((aio_reactor_t*)data);
 }
 
 /* reactorCreate(driver, callback, Uint32Array batch) -> handle */
-static napi_value aio_js_reactor_create(napi_env env, napi_callback_info info) {
+napi_value aio_js_reactor_create(napi_env env, napi_callback_info info) {
   aio_args_t a;
   int64_t driver;
   napi_typedarray_type type;
@@ -245,9 +271,10 @@ static napi_value aio_js_reactor_create(napi_env env, napi_callback_info info) {
   napi_value ext, name;
   aio_reactor_t* r;
   int err;
-  if (!aio__args(env, info, &a)) return NULL;
-  if (!aio__int_arg(&a, 0, "driver", AIO_DRIVER_NESTED, AIO_DRIVER_EXTERNAL,
-                    &driver))
+  if (!aio_args(env, info, &a))
+    return NULL;
+  if (!aio_int_arg(&a, 0, "driver", AIO_DRIVER_NESTED, AIO_DRIVER_EXTERNAL,
+                   &driver))
     return NULL;
   if (a.argc < 3 || napi_typeof(env, a.argv[1], &t) != napi_ok ||
       t != napi_function)
@@ -257,7 +284,8 @@ static napi_value aio_js_reactor_create(napi_env env, napi_callback_info info) {
       type != napi_uint32_array || length < 2)
     return aio_throw_type(env, "batch");
   r = (aio_reactor_t*)calloc(1, sizeof(*r));
-  if (r == NULL) return aio_throw_errno(env, -ENOMEM, "malloc");
+  if (r == NULL)
+    return aio_throw_errno(env, -ENOMEM, "malloc");
   r->env = env;
   r->public_fd = -1;
   r->driver = (int)driver;
@@ -272,64 +300,64 @@ static napi_value aio_js_reactor_create(napi_env env, napi_callback_info info) {
       napi_create_string_utf8(env, "async-io:reactor", NAPI_AUTO_LENGTH,
                               &name) != napi_ok ||
       napi_async_init(env, NULL, name, &r->async_context) != napi_ok) {
-    aio__throw_last_napi_error(env);
-    aio__reactor_unref_state(r);
+    aio_throw_last_napi_error(env);
+    unref_state(r);
     return NULL;
   }
-  err = aio_poller_create(&r->poller);
+  err = aio_front_create(&r->front);
   if (err < 0) {
-    aio__reactor_unref_state(r);
+    unref_state(r);
     return aio_throw_errno(env, err, aio_backend_syscall(AIO_OP_CREATE));
   }
-  r->shared = aio__share_new(r->poller);
+  r->shared = aio_shared_new(r->front);
   if (r->shared == NULL) {
-    aio__reactor_unref_state(r);
+    unref_state(r);
     return aio_throw_errno(env, -ENOMEM, "malloc");
   }
-  if (aio_poller_fd(r->poller) >= 0) {
-    r->public_fd = fcntl(aio_poller_fd(r->poller), F_DUPFD_CLOEXEC, 0);
+  if (aio_front_fd(r->front) >= 0) {
+    r->public_fd = fcntl(aio_front_fd(r->front), F_DUPFD_CLOEXEC, 0);
     if (r->public_fd < 0) {
       err = -errno;
-      aio__reactor_unref_state(r);
+      unref_state(r);
       return aio_throw_errno(env, err, "fcntl");
     }
   }
 
   err = 0;
   if (driver == AIO_DRIVER_NESTED) {
-    if (aio_poller_fd(r->poller) < 0) {
+    if (aio_front_fd(r->front) < 0) {
       err = -ENOTSUP;
     } else if ((err = uv_poll_init(r->loop, &r->poll,
-                                   aio_poller_fd(r->poller))) == 0) {
+                                   aio_front_fd(r->front))) == 0) {
       r->poll.data = r;
       r->handles_open++;
       uv_unref((uv_handle_t*)&r->poll);
-      err = uv_poll_start(&r->poll, UV_READABLE, aio__reactor_on_poll);
+      err = uv_poll_start(&r->poll, UV_READABLE, on_poll);
     }
   } else if (driver == AIO_DRIVER_THREAD) {
-    err = aio__reactor_start_thread(r);
+    err = start_thread(r);
   }
   r->refs++; /* the live state, released by teardown */
-  if (err == 0 && napi_add_async_cleanup_hook(env, aio__reactor_teardown, r,
-                                              &r->cleanup) != napi_ok)
+  if (err == 0 &&
+      napi_add_async_cleanup_hook(env, teardown, r, &r->cleanup) != napi_ok)
     err = -ENOMEM;
   if (err < 0) {
     /* Undo what was started; the handle never reaches JS. */
-    aio__reactor_teardown(r->cleanup, r);
-    aio__reactor_unref_state(r);
-    return aio_throw_errno(env, err, driver == AIO_DRIVER_NESTED ? "uv_poll_start"
-                                                                 : "pthread_create");
+    teardown(r->cleanup, r);
+    unref_state(r);
+    return aio_throw_errno(
+        env, err,
+        driver == AIO_DRIVER_NESTED ? "uv_poll_start" : "pthread_create");
   }
-  if (napi_create_external(env, r, aio__reactor_finalize, NULL, &ext) !=
-      napi_ok) {
-    aio__reactor_unref_state(r);
-    aio__throw_last_napi_error(env);
+  if (napi_create_external(env, r, finalize, NULL, &ext) != napi_ok) {
+    unref_state(r);
+    aio_throw_last_napi_error(env);
     return NULL;
   }
   return ext;
 }
 
-static aio_reactor_t* aio__reactor_arg(aio_args_t* a) {
+static aio_reactor_t* reactor_arg(aio_args_t* a) {
   aio_reactor_t* r = NULL;
   if (a->argc < 1 ||
       napi_get_value_external(a->env, a->argv[0], (void**)&r) != napi_ok ||
@@ -341,60 +369,66 @@ static aio_reactor_t* aio__reactor_arg(aio_args_t* a) {
 }
 
 /* reactorPoller(handle) -> a Poller handle sharing the reactor's poller. */
-static napi_value aio_js_reactor_poller(napi_env env, napi_callback_info info) {
+napi_value aio_js_reactor_poller(napi_env env, napi_callback_info info) {
   aio_args_t a;
   aio_reactor_t* r;
-  if (!aio__args(env, info, &a) || (r = aio__reactor_arg(&a)) == NULL)
+  if (!aio_args(env, info, &a) || (r = reactor_arg(&a)) == NULL)
     return NULL;
-  pthread_mutex_lock(&aio__registry_lock);
-  r->shared->refs++;
-  pthread_mutex_unlock(&aio__registry_lock);
-  return aio__wrap(env, r->shared);
+  aio_shared_retain(r->shared);
+  return aio_shared_wrap(env, r->shared);
 }
 
 /* reactorDispatch(handle) -> count taken now (external driver). */
-static napi_value aio_js_reactor_dispatch(napi_env env,
-                                          napi_callback_info info) {
+napi_value aio_js_reactor_dispatch(napi_env env, napi_callback_info info) {
   aio_args_t a;
   aio_reactor_t* r;
   int n;
-  if (!aio__args(env, info, &a) || (r = aio__reactor_arg(&a)) == NULL)
+  if (!aio_args(env, info, &a) || (r = reactor_arg(&a)) == NULL)
     return NULL;
-  n = aio_wait_deadline(r->poller, r->batch, r->capacity, 0);
-  if (n < 0) return aio_throw_errno(env, n, aio_backend_syscall(AIO_OP_WAIT));
-  return aio__int(env, n);
+  n = aio_front_wait(r->front, r->batch, r->capacity, 0);
+  if (n < 0)
+    return aio_throw_errno(env, n, aio_backend_syscall(AIO_OP_WAIT));
+  return aio_int(env, n);
 }
 
 /* reactorRef(handle, bool): whether the reactor keeps the loop alive. */
-static napi_value aio_js_reactor_ref(napi_env env, napi_callback_info info) {
+napi_value aio_js_reactor_ref(napi_env env, napi_callback_info info) {
   aio_args_t a;
   aio_reactor_t* r;
   bool on = false;
-  if (!aio__args(env, info, &a) || (r = aio__reactor_arg(&a)) == NULL)
+  if (!aio_args(env, info, &a) || (r = reactor_arg(&a)) == NULL)
     return NULL;
   if (a.argc < 2 || napi_get_value_bool(env, a.argv[1], &on) != napi_ok)
     return aio_throw_type(env, "ref");
-  if (r->closing || r->is_ref == (int)on) return aio__undefined(env);
+  if (r->closing || r->is_ref == (int)on)
+    return aio_undefined(env);
   r->is_ref = on;
   if (r->poll.data == r) {
-    if (on) uv_ref((uv_handle_t*)&r->poll);
-    else uv_unref((uv_handle_t*)&r->poll);
+    if (on)
+      uv_ref((uv_handle_t*)&r->poll);
+    else
+      uv_unref((uv_handle_t*)&r->poll);
   }
   if (r->async.data == r) {
-    if (on) uv_ref((uv_handle_t*)&r->async);
-    else uv_unref((uv_handle_t*)&r->async);
+    if (on)
+      uv_ref((uv_handle_t*)&r->async);
+    else
+      uv_unref((uv_handle_t*)&r->async);
   }
-  return aio__undefined(env);
+  return aio_undefined(env);
 }
 
 /* Room for `more` entries in the owned-fd list: 0 or -ENOMEM. */
-static int aio__reactor_reserve_owned(aio_reactor_t* r, int more) {
+static int reserve_owned(aio_reactor_t* r, int more) {
   int cap = r->owned_cap ? r->owned_cap : 16;
   int* grown;
-  if (r->nowned + more <= r->owned_cap) return 0;
-  while (r->nowned + more > cap) cap *= 2;
+  if (r->nowned + more <= r->owned_cap)
+    return 0;
+  while (r->nowned + more > cap)
+    cap *= 2;
   grown = (int*)realloc(r->owned, (size_t)cap * sizeof(int));
-  if (grown == NULL) return -ENOMEM;
+  if (grown == NULL)
+    return -ENOMEM;
   r->owned = grown;
   r->owned_cap = cap;
   return 0;
@@ -402,19 +436,20 @@ static int aio__reactor_reserve_owned(aio_reactor_t* r, int more) {
 
 /* reactorOwn(handle, fd, bool): track (or forget) an fd to close at
  * teardown. The JS handle closes it itself on close(). */
-static napi_value aio_js_reactor_own(napi_env env, napi_callback_info info) {
+napi_value aio_js_reactor_own(napi_env env, napi_callback_info info) {
   aio_args_t a;
   aio_reactor_t* r;
   int64_t fd;
   bool own = false;
   int i;
-  if (!aio__args(env, info, &a) || (r = aio__reactor_arg(&a)) == NULL)
+  if (!aio_args(env, info, &a) || (r = reactor_arg(&a)) == NULL)
     return NULL;
-  if (!aio__int_arg(&a, 1, "fd", 0, INT_MAX, &fd)) return NULL;
+  if (!aio_int_arg(&a, 1, "fd", 0, INT_MAX, &fd))
+    return NULL;
   if (a.argc < 3 || napi_get_value_bool(env, a.argv[2], &own) != napi_ok)
     return aio_throw_type(env, "own");
   if (own) {
-    if (aio__reactor_reserve_owned(r, 1) < 0)
+    if (reserve_owned(r, 1) < 0)
       return aio_throw_errno(env, -ENOMEM, "realloc");
     r->owned[r->nowned++] = (int)fd;
   } else {
@@ -425,25 +460,26 @@ static napi_value aio_js_reactor_own(napi_env env, napi_callback_info info) {
       }
     }
   }
-  return aio__undefined(env);
+  return aio_undefined(env);
 }
 
 /* reactorPipe(handle) / reactorSocketpair(handle) -> [fd, fd], both already
  * owned (closed at teardown) before JS sees them, so a Worker terminated
  * between creating the pair and wrapping it in handles leaks nothing. */
-static napi_value aio__reactor_pair(napi_env env, napi_callback_info info,
-                                    napi_callback make) {
+static napi_value owned_pair(napi_env env, napi_callback_info info,
+                             napi_callback make) {
   aio_args_t a;
   aio_reactor_t* r;
   napi_value pair, v;
   int32_t fds[2];
   int i;
-  if (!aio__args(env, info, &a) || (r = aio__reactor_arg(&a)) == NULL)
+  if (!aio_args(env, info, &a) || (r = reactor_arg(&a)) == NULL)
     return NULL;
-  if (aio__reactor_reserve_owned(r, 2) < 0)
+  if (reserve_owned(r, 2) < 0)
     return aio_throw_errno(env, -ENOMEM, "realloc");
   pair = make(env, info);
-  if (pair == NULL) return NULL;
+  if (pair == NULL)
+    return NULL;
   for (i = 0; i < 2; i++) {
     AIO_NAPI(env, napi_get_element(env, pair, (uint32_t)i, &v));
     AIO_NAPI(env, napi_get_value_int32(env, v, &fds[i]));
@@ -452,42 +488,28 @@ static napi_value aio__reactor_pair(napi_env env, napi_callback_info info,
   return pair;
 }
 
-static napi_value aio_js_reactor_pipe(napi_env env, napi_callback_info info) {
-  return aio__reactor_pair(env, info, aio_js_pipe);
+napi_value aio_js_reactor_pipe(napi_env env, napi_callback_info info) {
+  return owned_pair(env, info, aio_js_pipe);
 }
 
-static napi_value aio_js_reactor_socketpair(napi_env env,
-                                            napi_callback_info info) {
-  return aio__reactor_pair(env, info, aio_js_socketpair);
+napi_value aio_js_reactor_socketpair(napi_env env, napi_callback_info info) {
+  return owned_pair(env, info, aio_js_socketpair);
 }
 
 /* reactorFd(handle) -> the public dup of the poller's fd, or -1. */
-static napi_value aio_js_reactor_fd(napi_env env, napi_callback_info info) {
+napi_value aio_js_reactor_fd(napi_env env, napi_callback_info info) {
   aio_args_t a;
   aio_reactor_t* r;
-  if (!aio__args(env, info, &a) || (r = aio__reactor_arg(&a)) == NULL)
+  if (!aio_args(env, info, &a) || (r = reactor_arg(&a)) == NULL)
     return NULL;
-  return aio__int(env, r->public_fd);
+  return aio_int(env, r->public_fd);
 }
 
 /* reactorDriver(handle) -> 0 nested, 1 thread, 2 external */
-static napi_value aio_js_reactor_driver(napi_env env, napi_callback_info info) {
+napi_value aio_js_reactor_driver(napi_env env, napi_callback_info info) {
   aio_args_t a;
   aio_reactor_t* r;
-  if (!aio__args(env, info, &a) || (r = aio__reactor_arg(&a)) == NULL)
+  if (!aio_args(env, info, &a) || (r = reactor_arg(&a)) == NULL)
     return NULL;
-  return aio__int(env, r->driver);
+  return aio_int(env, r->driver);
 }
-
-#define AIO_REACTOR_PROPERTIES                            \
-  AIO_FN("reactorCreate", aio_js_reactor_create),         \
-  AIO_FN("reactorPoller", aio_js_reactor_poller),         \
-  AIO_FN("reactorDispatch", aio_js_reactor_dispatch),     \
-  AIO_FN("reactorRef", aio_js_reactor_ref),               \
-  AIO_FN("reactorDriver", aio_js_reactor_driver),          \
-  AIO_FN("reactorFd", aio_js_reactor_fd),                  \
-  AIO_FN("reactorOwn", aio_js_reactor_own),                \
-  AIO_FN("reactorPipe", aio_js_reactor_pipe),              \
-  AIO_FN("reactorSocketpair", aio_js_reactor_socketpair),
-
-#endif /* ASYNC_IO_REACTOR_H_ */

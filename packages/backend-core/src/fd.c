@@ -1,0 +1,213 @@
+/* fd helpers: what the JS fd functions do, and what a mechanism file needs
+ * from backend-core (a close-on-exec pipe, the fd-indexed table). */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* pipe2 */
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* pipe2() with O_CLOEXEC: Linux, the BSDs, illumos. Not macOS. */
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || \
+    defined(__OpenBSD__) || defined(__DragonFly__) || defined(__sun)
+#define AIO_HAVE_PIPE2 1
+#endif
+
+static int cloexec_nonblock(int fd) {
+  int fl = fcntl(fd, F_GETFD);
+  if (fl < 0 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0)
+    return -errno;
+  fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+    return -errno;
+  return 0;
+}
+
+/* Without a flag-taking call, a fork+exec in another thread before the
+ * fcntl() can still inherit the pair (libuv lives with the same window). */
+static int fix_pair(int fds[2]) {
+  int err = cloexec_nonblock(fds[0]);
+  if (err == 0)
+    err = cloexec_nonblock(fds[1]);
+  if (err != 0) {
+    close(fds[0]);
+    close(fds[1]);
+  }
+  return err;
+}
+
+int aio_fd_pipe(int fds[2]) {
+#ifdef AIO_HAVE_PIPE2
+  if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0)
+    return 0;
+  if (errno != ENOSYS)
+    return -errno;
+#endif
+  if (pipe(fds) < 0)
+    return -errno;
+  return fix_pair(fds);
+}
+
+int aio_fd_set_cloexec(int fd) {
+  int fl = fcntl(fd, F_GETFD);
+  if (fl < 0 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0)
+    return -errno;
+  return 0;
+}
+
+int aio_fd_socketpair(int fds[2]) {
+#if defined(SOCK_CLOEXEC) && defined(SOCK_NONBLOCK)
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) ==
+      0)
+    return 0;
+  return -errno;
+#else
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0)
+    return -errno;
+  return fix_pair(fds);
+#endif
+}
+
+ssize_t aio_fd_read(int fd, void* buf, size_t len) {
+  ssize_t n;
+  do {
+    n = read(fd, buf, len);
+  } while (n < 0 && errno == EINTR);
+  return n < 0 ? -errno : n;
+}
+
+ssize_t aio_fd_write(int fd, const void* buf, size_t len) {
+  ssize_t n;
+  do {
+    n = write(fd, buf, len);
+  } while (n < 0 && errno == EINTR);
+  return n < 0 ? -errno : n;
+}
+
+int aio_fd_close(int fd) {
+  if (close(fd) < 0 && errno != EINTR)
+    return -errno;
+  return 0;
+}
+
+int aio_fd_set_nonblocking(int fd) {
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0)
+    return -errno;
+  if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+    return -errno;
+  return 0;
+}
+
+int aio_fd_readiness(int fd) {
+  struct pollfd pfd;
+  int n, bits = 0;
+  pfd.fd = fd;
+  pfd.events = POLLIN | POLLOUT | POLLPRI;
+  pfd.revents = 0;
+  do {
+    n = poll(&pfd, 1, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return -errno;
+  if (pfd.revents & POLLNVAL)
+    return -EBADF;
+  if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
+    bits |= AIO_READABLE;
+  if (pfd.revents & (POLLOUT | POLLHUP | POLLERR))
+    bits |= AIO_WRITABLE;
+  if (pfd.revents & POLLPRI)
+    bits |= AIO_PRIORITY;
+  if (pfd.revents & POLLHUP)
+    bits |= AIO_HANGUP;
+  if (pfd.revents & POLLERR)
+    bits |= AIO_ERROR;
+  return bits;
+}
+
+int aio_fd_stat(int fd, aio_fd_stat_t* out, const char** syscall) {
+  struct stat st;
+  int type = 0;
+  socklen_t len = sizeof(type);
+  if (fstat(fd, &st) < 0) {
+    *syscall = "fstat";
+    return -errno;
+  }
+  out->dev = (double)st.st_dev;
+  out->ino = (double)st.st_ino;
+  out->stream = 0;
+  if (S_ISFIFO(st.st_mode)) {
+    out->stream = 1;
+  } else if (S_ISSOCK(st.st_mode)) {
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) {
+      *syscall = "getsockopt";
+      return -errno;
+    }
+    out->stream = type == SOCK_STREAM;
+  }
+  return 0;
+}
+
+int aio_fdtable_grow(void** table, int* len, size_t elem, int fd) {
+  size_t n;
+  char* grown;
+  if (fd < *len)
+    return 0;
+  n = *len > 0 ? (size_t)*len : 64;
+  while (n <= (size_t)fd)
+    n *= 2;
+  if (n > INT_MAX)
+    n = (size_t)INT_MAX;
+  if ((size_t)fd >= n)
+    return -ENOMEM;
+  grown = (char*)realloc(*table, n * elem);
+  if (grown == NULL)
+    return -ENOMEM;
+  memset(grown + (size_t)*len * elem, 0, (n - (size_t)*len) * elem);
+  *table = grown;
+  *len = (int)n;
+  return 0;
+}
+
+void aio_regs_init(aio_regs_t* t, size_t elem) {
+  t->entries = NULL;
+  t->len = 0;
+  t->elem = elem;
+  t->next_gen = 1;
+}
+
+void aio_regs_free(aio_regs_t* t) {
+  free(t->entries);
+  t->entries = NULL;
+  t->len = 0;
+}
+
+void* aio_regs_find(const aio_regs_t* t, int fd) {
+  const aio_reg_t* r;
+  if (fd < 0 || fd >= t->len)
+    return NULL;
+  r = (const aio_reg_t*)(t->entries + (size_t)fd * t->elem);
+  return r->gen != 0 ? (void*)r : NULL;
+}
+
+void* aio_regs_reserve(aio_regs_t* t, int fd) {
+  if (aio_fdtable_grow((void**)&t->entries, &t->len, t->elem, fd) != 0)
+    return NULL;
+  return t->entries + (size_t)fd * t->elem;
+}
+
+uintptr_t aio_regs_new_gen(aio_regs_t* t) {
+  uintptr_t gen = t->next_gen++;
+  if (t->next_gen == 0)
+    t->next_gen = 1;
+  return gen;
+}

@@ -1,0 +1,71 @@
+/* What backend-core's own sources share, declared once: the front every
+ * caller goes through (front.c) and the fd helpers behind the JS exports
+ * (fd.c). Plain C, no N-API: the C contract suite links front.c and fd.c
+ * with a mechanism file and calls exactly what the addon calls. */
+#ifndef ASYNC_IO_INTERNAL_H_
+#define ASYNC_IO_INTERNAL_H_
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "async_io/backend.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- front.c ------------------------------------------------------------
+ * A poller as every caller sees it. Each call checks its arguments and the
+ * backend's capabilities before the mechanism sees them; notify is coalesced
+ * here; wait retries -EINTR against one deadline. Same conventions as
+ * backend.h: 0 (or a count) or a negative errno. */
+typedef struct aio_front_s aio_front_t;
+
+int aio_front_create(aio_front_t** out);
+void aio_front_destroy(aio_front_t* f);
+/* The kernel poller's fd, or -1 (poll). */
+int aio_front_fd(const aio_front_t* f);
+/* -EBADF for fd < 0; -EINVAL for the reserved key, unknown interest bits or
+ * an unknown mode; -ENOTSUP for a mode or interest the backend lacks. */
+int aio_front_add(aio_front_t* f, int fd, uint32_t key, unsigned interest,
+                  int mode);
+int aio_front_modify(aio_front_t* f, int fd, uint32_t key, unsigned interest,
+                     int mode);
+int aio_front_delete(aio_front_t* f, int fd);
+/* timeout_ns: -1 no limit, 0 do not block. -EINVAL for capacity <= 0.
+ * Never returns -EINTR: a signal neither shortens nor lengthens a wait. */
+int aio_front_wait(aio_front_t* f, aio_event_t* events, int capacity,
+                   int64_t timeout_ns);
+/* Wakes a blocked (or the next) wait; many notifies before it wake it once. */
+int aio_front_notify(aio_front_t* f);
+
+/* ---- fd.c -----------------------------------------------------------------
+ * The helpers behind the JS fd functions. Each returns 0 (or a count) or a
+ * negative errno; every fd they create is close-on-exec and non-blocking. */
+int aio_fd_socketpair(int fds[2]);
+/* One read or write, EINTR retried: the byte count or -errno. */
+ssize_t aio_fd_read(int fd, void* buf, size_t len);
+ssize_t aio_fd_write(int fd, const void* buf, size_t len);
+/* Not retried on EINTR: the fd is gone either way (POSIX leaves it
+ * unspecified; Linux and the BSDs always release it), so EINTR is success. */
+int aio_fd_close(int fd);
+int aio_fd_set_nonblocking(int fd);
+/* The AIO_* bits fd is ready for right now (poll, 0 ms); -EBADF if fd is not
+ * open. */
+int aio_fd_readiness(int fd);
+
+typedef struct {
+  double dev;
+  double ino;
+  int stream; /* a FIFO or a SOCK_STREAM socket */
+} aio_fd_stat_t;
+
+/* The open file's identity and kind. On failure *syscall names the call
+ * that failed ("fstat" or "getsockopt"). */
+int aio_fd_stat(int fd, aio_fd_stat_t* out, const char** syscall);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ASYNC_IO_INTERNAL_H_ */

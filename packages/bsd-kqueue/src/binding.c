@@ -1,1 +1,0 @@
-#include "async_io/addon.h"

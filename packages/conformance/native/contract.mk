@@ -1,0 +1,51 @@
+# The C contract suite (contract.c) and a backend's own C checks, built and
+# run by a backend's test/native/Makefile, which sets:
+#   MECH      the mechanism's sources (with a kernel emulation, if any)
+#   MECH_INC  their -I flags
+#   PROFILES  build variants (default: default), flag_<profile> their flags
+#   OWN       the backend's own checks (a harness.c), or empty
+# and includes this file. Both are linked with backend-core's front.c and
+# fd.c, so the checks go through the production front.
+#   make run    every profile: the contract suite, then the backend's own
+#   make asan   the same under AddressSanitizer and UBSan
+CONTRACT_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+CORE := $(CONTRACT_DIR)/../../backend-core
+CC ?= cc
+CFLAGS ?= -O1 -g
+WARN = -Wall -Wextra -Werror -std=gnu11 -pthread
+SAN = -fsanitize=address,undefined -fno-sanitize-recover=all
+INCLUDES = $(MECH_INC) -I$(CORE)/include -I$(CORE)/src -I$(CONTRACT_DIR)
+CORE_SRCS = $(CORE)/src/front.c $(CORE)/src/fd.c
+DEPS = $(MECH) $(CORE_SRCS) $(CONTRACT_DIR)/harness.h $(CORE)/src/internal.h \
+       $(CORE)/include/async_io/backend.h $(wildcard $(MECH_DEPS))
+PROFILES ?= default
+OUT = build
+TAG = -DPROFILE='"$*"'
+
+BINS = $(PROFILES:%=$(OUT)/contract-%) $(if $(OWN),$(PROFILES:%=$(OUT)/own-%))
+ASAN_BINS = $(subst $(OUT)/,$(OUT)/asan-,$(BINS))
+
+.PHONY: all run asan clean
+all: $(BINS)
+
+$(OUT)/contract-% $(OUT)/asan-contract-%: $(CONTRACT_DIR)/contract.c $(DEPS)
+	@mkdir -p $(OUT)
+	$(CC) $(WARN) $(if $(findstring asan-,$@),-O1 -g $(SAN),$(CFLAGS)) \
+	  $(flag_$*) $(TAG) -DHARNESS_TAG='"contract $*"' $(INCLUDES) -o $@ \
+	  $(CONTRACT_DIR)/contract.c $(MECH) $(CORE_SRCS)
+
+$(OUT)/own-% $(OUT)/asan-own-%: $(OWN) $(DEPS)
+	@mkdir -p $(OUT)
+	$(CC) $(WARN) $(if $(findstring asan-,$@),-O1 -g $(SAN),$(CFLAGS)) \
+	  $(flag_$*) $(TAG) -DHARNESS_TAG='"$*"' $(INCLUDES) -o $@ \
+	  $(OWN) $(MECH) $(CORE_SRCS)
+
+# Every binary runs, even after a failure, so that every check is reported.
+run: $(BINS)
+	@status=0; for b in $(BINS); do ./$$b || status=1; done; exit $$status
+
+asan: $(ASAN_BINS)
+	@status=0; for b in $(ASAN_BINS); do ./$$b || status=1; done; exit $$status
+
+clean:
+	rm -rf $(OUT)
