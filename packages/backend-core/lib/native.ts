@@ -26,8 +26,10 @@ export interface NativeAddon {
   setNonblocking(fd: number): void;
   /** AIO_* bits the fd is ready for right now (poll with 0 ms). */
   fdReadiness(fd: number): number;
-  /** [st_dev, st_ino, FIFO or SOCK_STREAM socket (a short read means drained)] */
-  fdStat(fd: number): [number, number, boolean];
+  /** [st_dev, st_ino, FIFO or SOCK_STREAM socket (a short read means drained), regular file (procfs/sysfs)] */
+  fdStat(fd: number): [number, number, boolean, boolean];
+  /** Drops the readable/writable bits of batch entries whose fd (fds[i]; -1: skip) is no longer ready. */
+  recheck(fds: Int32Array, batch: Uint32Array, n: number): void;
 }
 
 export const CAP_LEVEL = 0x1;

@@ -7,6 +7,7 @@ import {
   FLAG_WRITABLE,
   invalidArgType,
   type NativeAddon,
+  type Poller,
   validateBuffer,
   validateFd,
 } from '@async-io/backend-core';
@@ -78,6 +79,16 @@ export class Async implements Disposable, Source {
   readonly fd: number;
   /** @internal the reactor key (slot + generation) */
   readonly key: number;
+
+  /** @internal */
+  get recheckFd(): number {
+    return this.#regular ? -1 : this.fd;
+  }
+
+  /** @internal */
+  get captured(): boolean {
+    return this.#poller !== this.#reactor.poller;
+  }
   readonly #reactor: Reactor;
   readonly #native: NativeAddon;
   readonly #ownsFd: boolean;
@@ -91,6 +102,10 @@ export class Async implements Disposable, Source {
   /** oneshot mode: the interest currently armed in the kernel */
   #armed = 0;
   #priorityRegistered = false;
+  /** the reactor's poller, or its side path's once this handle waits for priority (see side.c) */
+  #poller: Poller;
+  /** a regular file (procfs, sysfs): asking poll() about it can consume a change */
+  readonly #regular: boolean;
   /** FIFO or stream socket: a short read means drained */
   readonly #stream: boolean;
   /** st_dev/st_ino at registration: tells a reused fd number from our file */
@@ -112,7 +127,8 @@ export class Async implements Disposable, Source {
     const reactor = Reactor.get();
     const mod = backendModule();
     this.#native = mod.native;
-    [this.#dev, this.#ino, this.#stream] = this.#native.fdStat(fd);
+    [this.#dev, this.#ino, this.#stream, this.#regular] = this.#native.fdStat(fd);
+    this.#poller = reactor.poller;
     mod.setNonblocking(fd);
     this.fd = fd;
     this.#reactor = reactor;
@@ -202,8 +218,22 @@ export class Async implements Disposable, Source {
       if (!this.#reactor.poller.supportsPriority()) {
         throw codedError('ENOTSUP', `ENOTSUP: the ${this.#reactor.backend} backend cannot watch priority data here`);
       }
-      if (this.#edge && !this.#priorityRegistered && !this.#closed) {
-        this.#reactor.poller.modify(this.fd, this.key, { readable: true, writable: true, priority: true }, 'edge');
+      if (!this.#closed && !this.#priorityRegistered) {
+        // Another loop polls the reactor's fd (nested, external): a file that
+        // reports a change once would show it to that poll, not to us. Move
+        // the whole registration to the side path's poller, which only its
+        // own thread waits on.
+        const side = this.#reactor.sidePoller();
+        const interest = this.#edge ? { readable: true, writable: true, priority: true } : {};
+        const mode = this.#edge ? 'edge' : 'oneshot';
+        if (side !== null) {
+          this.#poller.delete(this.fd);
+          this.#poller = side;
+          this.#armed = 0;
+          side.add(this.fd, this.key, interest, mode);
+        } else if (this.#edge) {
+          this.#poller.modify(this.fd, this.key, interest, mode);
+        }
         this.#priorityRegistered = true;
       }
     } catch (error) {
@@ -283,7 +313,7 @@ export class Async implements Disposable, Source {
     const holder = reactor.byFd.get(this.fd) === this;
     if (holder) reactor.byFd.delete(this.fd);
     try {
-      if (holder) reactor.poller.delete(this.fd);
+      if (holder) this.#poller.delete(this.fd);
     } catch (error) {
       // The fd was closed behind our back: the kernel already forgot it.
       const code = (error as NodeJS.ErrnoException).code;
@@ -388,7 +418,8 @@ export class Async implements Disposable, Source {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.#edge && (this.#ready & bit) !== 0 && !this.#closed && !signal?.aborted) {
+    // (Never for priority on a regular file: asking could consume the change.)
+    if (this.#edge && (this.#ready & bit) !== 0 && !this.#closed && !signal?.aborted && !(bit === P && this.#regular)) {
       // Cached readiness may be stale if the caller drained the fd itself:
       // confirm with one poll(0) instead of trusting it.
       const now = this.#native.fdReadiness(this.fd);
@@ -453,7 +484,7 @@ export class Async implements Disposable, Source {
   #arm(): void {
     const want = (this.#w0 ? R : 0) | (this.#w1 ? W : 0) | (this.#w2 ? P : 0);
     if (want === 0 || (this.#armed & want) === want) return;
-    this.#reactor.poller.modify(
+    this.#poller.modify(
       this.fd,
       this.key,
       { readable: (want & R) !== 0, writable: (want & W) !== 0, priority: (want & P) !== 0 },

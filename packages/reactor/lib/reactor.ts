@@ -16,6 +16,8 @@ const debug = debuglog('async-io');
 
 const DRIVERS: readonly DriverName[] = ['nested', 'thread', 'external'];
 const BATCH = 1024;
+/** reactorCreate's driver code for "probe, then nested or thread" */
+const AUTO = 3;
 
 /** Called with an event's flags word (FLAG_* bits). @internal */
 export const kOnEvent = Symbol('async-io.onEvent');
@@ -25,6 +27,10 @@ export const kOnFailure = Symbol('async-io.onFailure');
 /** What the reactor needs of a registered handle (implemented by Async). */
 export interface Source {
   readonly key: number;
+  /** the fd to confirm thread-captured readiness on, or -1 where asking poll() could consume an event (procfs/sysfs files) */
+  readonly recheckFd: number;
+  /** registered with the side path's poller, so its events were captured on another thread */
+  readonly captured: boolean;
   [kOnEvent](flags: number): void;
   [kOnFailure](error: Error): void;
 }
@@ -58,8 +64,10 @@ export function backendSelection(): Selection {
 
 /**
  * Chooses how the reactor is driven; call before its first use.
- * `'auto'` (default) takes the backend's own driver: `nested` for epoll and
- * event ports, `thread` for kqueue and poll. `'external'` drives nothing: you
+ * `'auto'` (default) decides by evidence: with a kernel poller fd, a start-up
+ * probe asks a second poller of the same kind whether it sees the reactor's fd
+ * turn readable, and nests where it does; `thread` otherwise (and on poll).
+ * `'external'` drives nothing: you
  * watch `reactorFd()` and call `Reactor.get().dispatch()`.
  *
  * @example configure({ driver: 'external' });
@@ -85,9 +93,14 @@ export class Reactor {
   /** The kernel poller's fd (epoll/kqueue/port), `null` on poll. */
   readonly fd: number | null;
   #driver: DriverName;
+  /** Why this driver: the probe's answer, the backend, or configure(). */
+  readonly driverReason: string;
   readonly #native: BackendModule['native'];
   readonly #handle: unknown;
+  readonly #Poller: BackendModule['Poller'];
   readonly #batch = new Uint32Array(BATCH * 2);
+  /** the fd of each batch entry, for the thread driver's recheck */
+  readonly #batchFds = new Int32Array(BATCH);
   /** @internal */
   readonly poller: Poller;
   readonly #sources: (Source | undefined)[] = [];
@@ -106,22 +119,38 @@ export class Reactor {
 
   private constructor(mod: BackendModule, option: DriverOption) {
     const row = backendRow(mod.native.name)!;
-    const driver: DriverName = option === 'auto' ? row.driver : option;
-    if (driver === 'nested' && !row.hasFd) {
-      throw invalidArgValue('options.driver', driver, `is not possible with the ${row.name} backend (it has no fd)`);
+    if (option === 'nested' && !row.hasFd) {
+      throw invalidArgValue('options.driver', option, `is not possible with the ${row.name} backend (it has no fd)`);
     }
     this.#native = mod.native;
     const native = this.#native as unknown as ReactorNative;
-    this.#handle = native.reactorCreate(DRIVERS.indexOf(driver), this.#onBatch, this.#batch);
+    // 'auto' with a kernel poller fd: the native side probes whether a poller
+    // of the same kind sees ours turn readable, and nests only if it does.
+    const code = option !== 'auto' ? DRIVERS.indexOf(option) : row.hasFd ? AUTO : DRIVERS.indexOf('thread');
+    this.#handle = native.reactorCreate(code, this.#onBatch, this.#batch);
+    const driver = DRIVERS[native.reactorDriver(this.#handle)]!;
     this.#driver = driver;
+    const probe = native.reactorProbe(this.#handle);
+    this.driverReason =
+      option !== 'auto'
+        ? `configure({ driver: '${option}' })`
+        : !row.hasFd
+          ? `the ${row.name} backend has no fd to nest: thread`
+          : probe === 1
+            ? `probe: a second ${row.name} poller saw the reactor's fd turn readable: nested`
+            : probe === 0
+              ? `probe: a second ${row.name} poller did not see the reactor's fd turn readable: thread`
+              : `probe failed (${getSystemErrorName(probe)}): thread`;
+    this.#Poller = mod.Poller;
     const PollerFromHandle = mod.Poller as unknown as new (handle: unknown) => Poller;
     this.poller = new PollerFromHandle(native.reactorPoller(this.#handle));
     this.backend = row.name;
+    this.#queuedEvents = row.name === 'event-ports';
     // A dup of the poller's fd: closing or misusing it cannot break the
     // reactor (or make libuv abort on a watched fd that vanished).
     const fd = native.reactorFd(this.#handle);
     this.fd = fd < 0 ? null : fd;
-    debug('reactor: backend %s, driver %s, fd %s', this.backend, driver, this.fd);
+    debug('reactor: backend %s, driver %s (%s), fd %s', this.backend, driver, this.driverReason, this.fd);
   }
 
   /** `'nested'`, `'thread'` or `'external'` (a nested driver may switch itself to thread). */
@@ -193,6 +222,30 @@ export class Reactor {
     return kind === 'pipe' ? native.reactorPipe(this.#handle) : native.reactorSocketpair(this.#handle);
   }
 
+  #side: Poller | null | undefined;
+  /**
+   * Event ports queue an fd's event with the revents of the moment it fired
+   * (port_associate(3C)), not of the moment port_getn() returns it, so their
+   * batches are confirmed on every driver. epoll and kqueue re-poll a ready
+   * item when they report it.
+   */
+  readonly #queuedEvents: boolean;
+
+  /**
+   * @internal The side path's poller (see side.c), created on first use, for
+   * handles that wait for priority while another loop polls this reactor's
+   * fd (nested, external); null with the thread driver, whose helper waits
+   * on the reactor's poller itself.
+   */
+  sidePoller(): Poller | null {
+    if (this.#side === undefined) {
+      const handle = (this.#native as unknown as ReactorNative).reactorSidePoller(this.#handle);
+      const PollerFromHandle = this.#Poller as unknown as new (handle: unknown) => Poller;
+      this.#side = handle === null ? null : new PollerFromHandle(handle);
+    }
+    return this.#side;
+  }
+
   /** @internal */
   release(): void {
     if (--this.#refs === 0) (this.#native as unknown as ReactorNative).reactorRef(this.#handle, false);
@@ -208,8 +261,33 @@ export class Reactor {
     }
   }
 
+  /**
+   * A batch from a helper thread was captured before the loop thread ran
+   * whatever JS came since, which may have drained those fds (a user's own
+   * read after readable()). Confirm readable/writable against the fds' state
+   * now, in one poll() for the batch, so that no stale edge resolves a wait.
+   */
+  #recheck(n: number): void {
+    const batch = this.#batch;
+    const fds = this.#batchFds;
+    const sources = this.#sources;
+    const all = this.#driver === 'thread' || this.#queuedEvents;
+    let any = false;
+    for (let i = 0; i < n; i++) {
+      const key = batch[2 * i]!;
+      const source = sources[key & SLOT_MASK];
+      const fd = source !== undefined && source.key === key && (all || source.captured) ? source.recheckFd : -1;
+      fds[i] = fd;
+      any ||= fd >= 0;
+    }
+    if (any) this.#native.recheck(fds, batch, n);
+  }
+
   readonly #onBatch = (n: number): void => {
-    if (n > 0) return this.#deliver(n);
+    if (n > 0) {
+      if (this.#driver === 'thread' || this.#queuedEvents || this.#side) this.#recheck(n);
+      return this.#deliver(n);
+    }
     if (n === -1) {
       this.#driver = 'thread';
       debug('reactor: the nested driver kept waking with nothing to dispatch; switched to the thread driver');
@@ -230,6 +308,9 @@ interface ReactorNative {
   reactorFd(handle: unknown): number;
   reactorPipe(handle: unknown): [number, number];
   reactorSocketpair(handle: unknown): [number, number];
+  reactorSidePoller(handle: unknown): unknown;
+  reactorDriver(handle: unknown): number;
+  reactorProbe(handle: unknown): number;
 }
 
 /**
@@ -253,6 +334,8 @@ export interface BackendInfo {
   prebuilt: boolean;
   fd: number | null;
   driver: DriverName;
+  /** why this driver (the start-up probe's answer, the backend, or configure()) */
+  driverReason: string;
   capabilities: { level: boolean; edge: boolean; priority: boolean };
   reason: string;
   tried: Selection['tried'];
@@ -275,6 +358,7 @@ export function backendInfo(): BackendInfo {
     prebuilt: sel.module.binary.prebuilt,
     fd: reactor.fd,
     driver: reactor.driver,
+    driverReason: reactor.driverReason,
     capabilities: { level: p.supportsLevel(), edge: p.supportsEdge(), priority: p.supportsPriority() },
     reason: sel.reason,
     tried: sel.tried,

@@ -91,6 +91,14 @@ static void token_init(void) {
     token_err = errno;
 }
 
+/* The token lives as long as this image: a Worker that loads the addon
+ * alone unloads it again when it exits, and the next one starts afresh. */
+__attribute__((destructor)) static void token_fini(void) {
+  if (token_fd >= 0)
+    close(token_fd);
+  token_fd = -1;
+}
+
 static void free_port(shim_port_t* sp) {
   pthread_mutex_destroy(&sp->lock);
   free(sp->fds);
