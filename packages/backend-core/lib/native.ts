@@ -32,8 +32,10 @@ export interface NativeAddon {
   setNonblocking(fd: number): void;
   /** AIO_* bits the fd is ready for right now (poll with 0 ms). */
   fdReadiness(fd: number): number;
-  /** [st_dev, st_ino, FIFO or SOCK_STREAM socket (a short read means drained)] */
-  fdStat(fd: number): [number, number, boolean];
+  /** [st_dev, st_ino, FIFO or SOCK_STREAM socket (a short read means drained), regular file (procfs/sysfs)] */
+  fdStat(fd: number): [number, number, boolean, boolean];
+  /** Drops the readable/writable bits of batch entries whose fd (fds[i]; -1: skip) is no longer ready. */
+  recheck(fds: Int32Array, batch: Uint32Array, n: number): void;
 
   /**
    * A reactor for this environment: its poller's events are written as
@@ -58,6 +60,14 @@ export interface NativeAddon {
   reactorPipe(r: ReactorHandle): [number, number];
   /** An AF_UNIX stream pair whose fds are owned by the reactor from birth. */
   reactorSocketpair(r: ReactorHandle): [number, number];
+  /**
+   * A Poller handle on the side path's poller (started on first use), for
+   * handles that wait for priority while another loop polls the reactor's fd;
+   * null with the thread driver.
+   */
+  reactorSidePoller(r: ReactorHandle): NativeHandle | null;
+  /** The start-up nesting probe's answer: 1 nests, 0 does not, -errno failed or not asked. */
+  reactorProbe(r: ReactorHandle): number;
 }
 
 export const CAP_LEVEL = 0x1;

@@ -134,6 +134,42 @@ int aio_fd_readiness(int fd) {
   return bits;
 }
 
+/* Readiness captured on another thread goes stale once the loop thread's
+ * own reads drain the fd. One poll() per chunk confirms it: readable and
+ * writable bits survive only where the fd is still ready; priority, hangup
+ * and error stay as reported (a file whose poll reports a change once, such
+ * as /proc/self/mountinfo, would show nothing when asked again). */
+#define AIO_RECHECK_CHUNK 128
+
+int aio_fd_recheck(const int32_t* fds, aio_event_t* events, int n) {
+  struct pollfd pfd[AIO_RECHECK_CHUNK];
+  int base, i, m, k;
+  for (base = 0; base < n; base += m) {
+    m = n - base < AIO_RECHECK_CHUNK ? n - base : AIO_RECHECK_CHUNK;
+    for (i = 0; i < m; i++) {
+      pfd[i].fd = fds[base + i];
+      pfd[i].events = POLLIN | POLLOUT;
+      pfd[i].revents = 0;
+    }
+    do {
+      k = poll(pfd, (nfds_t)m, 0);
+    } while (k < 0 && errno == EINTR);
+    if (k < 0)
+      return -errno;
+    for (i = 0; i < m; i++) {
+      unsigned now = 0, *flags = &events[base + i].flags;
+      if (pfd[i].fd < 0 || (pfd[i].revents & POLLNVAL))
+        continue;
+      if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+        now |= AIO_READABLE;
+      if (pfd[i].revents & (POLLOUT | POLLHUP | POLLERR))
+        now |= AIO_WRITABLE;
+      *flags &= now | ~(unsigned)(AIO_READABLE | AIO_WRITABLE);
+    }
+  }
+  return 0;
+}
+
 int aio_fd_stat(int fd, aio_fd_stat_t* out, const char** syscall) {
   struct stat st;
   int type = 0;
@@ -145,6 +181,7 @@ int aio_fd_stat(int fd, aio_fd_stat_t* out, const char** syscall) {
   out->dev = (double)st.st_dev;
   out->ino = (double)st.st_ino;
   out->stream = 0;
+  out->regular = S_ISREG(st.st_mode);
   if (S_ISFIFO(st.st_mode)) {
     out->stream = 1;
   } else if (S_ISSOCK(st.st_mode)) {

@@ -72,5 +72,7 @@ napi_value aio_js_reactor_fd(napi_env env, napi_callback_info info);
 napi_value aio_js_reactor_own(napi_env env, napi_callback_info info);
 napi_value aio_js_reactor_pipe(napi_env env, napi_callback_info info);
 napi_value aio_js_reactor_socketpair(napi_env env, napi_callback_info info);
+napi_value aio_js_reactor_side_poller(napi_env env, napi_callback_info info);
+napi_value aio_js_reactor_probe(napi_env env, napi_callback_info info);
 
 #endif /* ASYNC_IO_GLUE_H_ */

@@ -54,10 +54,15 @@ int aio_fd_set_nonblocking(int fd);
  * open. */
 int aio_fd_readiness(int fd);
 
+/* Clears the readable/writable bits of events[i] where fds[i] is no longer
+ * ready (fds[i] < 0: left alone). 0 or -errno. */
+int aio_fd_recheck(const int32_t* fds, aio_event_t* events, int n);
+
 typedef struct {
   double dev;
   double ino;
-  int stream; /* a FIFO or a SOCK_STREAM socket */
+  int stream;  /* a FIFO or a SOCK_STREAM socket */
+  int regular; /* a regular file (procfs and sysfs files are) */
 } aio_fd_stat_t;
 
 /* The open file's identity and kind. On failure *syscall names the call

@@ -541,8 +541,37 @@ static napi_value js_fd_readiness(napi_env env, napi_callback_info info) {
   return aio_int(env, bits);
 }
 
-/* fdStat(fd) -> [dev, ino, stream]: the open file's identity (to tell a
- * reused fd number from the file it used to name) and whether it is a FIFO or
+/* recheck(Int32Array fds, Uint32Array batch, n): drops the readable and
+ * writable bits of batch entries whose fd is no longer ready (see fd.c). */
+static napi_value js_recheck(napi_env env, napi_callback_info info) {
+  aio_args_t a;
+  napi_typedarray_type type;
+  size_t nfds, nev;
+  void *fds, *events;
+  int64_t n;
+  int err;
+  if (!aio_args(env, info, &a))
+    return NULL;
+  if (a.argc < 3 ||
+      napi_get_typedarray_info(env, a.argv[0], &type, &nfds, &fds, NULL,
+                               NULL) != napi_ok ||
+      type != napi_int32_array)
+    return aio_throw_type(env, "fds");
+  if (napi_get_typedarray_info(env, a.argv[1], &type, &nev, &events, NULL,
+                               NULL) != napi_ok ||
+      type != napi_uint32_array)
+    return aio_throw_type(env, "batch");
+  if (!aio_int_arg(&a, 2, "n", 0, (int64_t)(nfds < nev / 2 ? nfds : nev / 2),
+                   &n))
+    return NULL;
+  err = aio_fd_recheck((const int32_t*)fds, (aio_event_t*)events, (int)n);
+  if (err < 0)
+    return aio_throw_errno(env, err, "poll");
+  return aio_undefined(env);
+}
+
+/* fdStat(fd) -> [dev, ino, stream, regular]: the open file's identity (to tell
+ * a reused fd number from the file it used to name) and whether it is a FIFO or
  * a SOCK_STREAM socket, where a short read means "drained" and a short write
  * "full" (which lets an edge-tracked handle skip reads that would EAGAIN). */
 static napi_value js_fd_stat(napi_env env, napi_callback_info info) {
@@ -559,13 +588,15 @@ static napi_value js_fd_stat(napi_env env, napi_callback_info info) {
   err = aio_fd_stat((int)fd, &st, &syscall);
   if (err < 0)
     return aio_throw_errno(env, err, syscall);
-  AIO_NAPI(env, napi_create_array_with_length(env, 3, &arr));
+  AIO_NAPI(env, napi_create_array_with_length(env, 4, &arr));
   AIO_NAPI(env, napi_create_double(env, st.dev, &v));
   AIO_NAPI(env, napi_set_element(env, arr, 0, v));
   AIO_NAPI(env, napi_create_double(env, st.ino, &v));
   AIO_NAPI(env, napi_set_element(env, arr, 1, v));
   AIO_NAPI(env, napi_get_boolean(env, st.stream, &v));
   AIO_NAPI(env, napi_set_element(env, arr, 2, v));
+  AIO_NAPI(env, napi_get_boolean(env, st.regular != 0, &v));
+  AIO_NAPI(env, napi_set_element(env, arr, 3, v));
   return arr;
 }
 
@@ -595,6 +626,7 @@ NAPI_MODULE_INIT() {
       AIO_FN("setNonblocking", js_set_nonblocking),
       AIO_FN("fdReadiness", js_fd_readiness),
       AIO_FN("fdStat", js_fd_stat),
+      AIO_FN("recheck", js_recheck),
       AIO_FN("reactorCreate", aio_js_reactor_create),
       AIO_FN("reactorPoller", aio_js_reactor_poller),
       AIO_FN("reactorDispatch", aio_js_reactor_dispatch),
@@ -604,6 +636,8 @@ NAPI_MODULE_INIT() {
       AIO_FN("reactorOwn", aio_js_reactor_own),
       AIO_FN("reactorPipe", aio_js_reactor_pipe),
       AIO_FN("reactorSocketpair", aio_js_reactor_socketpair),
+      AIO_FN("reactorSidePoller", aio_js_reactor_side_poller),
+      AIO_FN("reactorProbe", aio_js_reactor_probe),
   };
   AIO_NAPI(env, napi_create_string_utf8(env, aio_backend_name(),
                                         NAPI_AUTO_LENGTH, &name));

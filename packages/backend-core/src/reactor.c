@@ -27,8 +27,14 @@
 #include <uv.h>
 
 #include "glue.h"
+#include "side.h"
 
-enum { AIO_DRIVER_NESTED = 0, AIO_DRIVER_THREAD = 1, AIO_DRIVER_EXTERNAL = 2 };
+enum {
+  AIO_DRIVER_NESTED = 0,
+  AIO_DRIVER_THREAD = 1,
+  AIO_DRIVER_EXTERNAL = 2,
+  AIO_DRIVER_AUTO = 3 /* nested if the probe says it works, else thread */
+};
 
 /* Consecutive empty wakes after which the nested driver gives up on itself. */
 #define AIO_SPURIOUS_LIMIT 64
@@ -69,6 +75,11 @@ typedef struct aio_reactor_s {
    * under libuv's watch (libuv aborts when epoll_ctl fails on a watched fd)
    * or under our own poller. -1 when the backend has no fd. */
   int public_fd;
+  /* Priority interest while another loop polls our fd (nested, external):
+   * see side.c. NULL until the first priority registration. */
+  aio_side_t* side;
+  aio_shared_t* side_shared; /* its poller, as a JS Poller shares it */
+  int probe; /* AIO_DRIVER_AUTO's evidence: 1 nests, 0 does not, -errno */
 } aio_reactor_t;
 
 static void unref_state(aio_reactor_t* r) {
@@ -82,6 +93,8 @@ static void unref_state(aio_reactor_t* r) {
     napi_async_destroy(r->env, r->async_context);
   if (r->shared != NULL)
     aio_shared_release(r->shared);
+  if (r->side_shared != NULL)
+    aio_shared_release(r->side_shared);
   pthread_mutex_destroy(&r->lock);
   pthread_cond_destroy(&r->cond);
   free(r->tbatch);
@@ -110,8 +123,18 @@ static void emit(aio_reactor_t* r, int count) {
   napi_close_handle_scope(env, scope);
 }
 
+/* The reactor poller's ready events, then the side path's, into batch. */
+static int take(aio_reactor_t* r, aio_event_t* batch, int64_t timeout_ns) {
+  int n = aio_front_wait(r->front, batch, r->capacity, timeout_ns);
+  int m;
+  if (n < 0 || r->side == NULL || n == r->capacity)
+    return n;
+  m = aio_side_take(r->side, batch + n, r->capacity - n);
+  return m < 0 ? m : n + m;
+}
+
 static int drain(aio_reactor_t* r) {
-  int n = aio_front_wait(r->front, r->batch, r->capacity, 0);
+  int n = take(r, r->batch, 0);
   if (n != 0)
     emit(r, n);
   return n;
@@ -170,7 +193,7 @@ static void* helper_main(void* arg) {
   pthread_mutex_lock(&r->lock);
   while (!r->stop && n >= 0) {
     pthread_mutex_unlock(&r->lock);
-    n = aio_front_wait(r->front, r->tbatch, r->capacity, -1);
+    n = take(r, r->tbatch, -1);
     pthread_mutex_lock(&r->lock);
     if (n != 0 && !r->stop) {
       /* One batch in flight: the loop thread copies it out, then we go on. A
@@ -233,6 +256,10 @@ static void teardown(napi_async_cleanup_hook_handle handle, void* arg) {
       close(r->public_fd);
     r->public_fd = -1;
   }
+  if (r->side != NULL) {
+    aio_side_stop(r->side);
+    r->side = NULL;
+  }
   if (r->thread_started) {
     pthread_mutex_lock(&r->lock);
     r->stop = 1;
@@ -260,6 +287,32 @@ static void finalize(napi_env env, void* data, void* hint) {
   unref_state((aio_reactor_t*)data);
 }
 
+/* Whether a poller of our kind reports ours readable when it has something:
+ * make ours ready (a notify), ask a throw-away poller with a zero timeout,
+ * then take the notify back. 1 yes, 0 no, or -errno. Nesting a kqueue in a
+ * kqueue does not deliver on every system; this asks instead of guessing. */
+static int probe_nesting(aio_front_t* f) {
+  aio_front_t* outer;
+  aio_event_t ev[2];
+  int fd = aio_front_fd(f), seen, err;
+  if (fd < 0)
+    return 0;
+  if ((err = aio_front_create(&outer)) < 0)
+    return err;
+  err = aio_front_add(outer, fd, 0, AIO_READABLE, AIO_MODE_LEVEL);
+  if (err == 0) {
+    err = aio_front_notify(f);
+    if (err == 0) {
+      seen = aio_front_wait(outer, ev, 2, 0);
+      err = seen < 0 ? seen : seen > 0;
+    }
+    aio_front_delete(outer, fd);
+  }
+  aio_front_destroy(outer);
+  seen = aio_front_wait(f, ev, 2, 0);
+  return err < 0 ? err : seen < 0 ? seen : err;
+}
+
 /* reactorCreate(driver, callback, Uint32Array batch) -> handle */
 napi_value aio_js_reactor_create(napi_env env, napi_callback_info info) {
   aio_args_t a;
@@ -273,7 +326,7 @@ napi_value aio_js_reactor_create(napi_env env, napi_callback_info info) {
   int err;
   if (!aio_args(env, info, &a))
     return NULL;
-  if (!aio_int_arg(&a, 0, "driver", AIO_DRIVER_NESTED, AIO_DRIVER_EXTERNAL,
+  if (!aio_int_arg(&a, 0, "driver", AIO_DRIVER_NESTED, AIO_DRIVER_AUTO,
                    &driver))
     return NULL;
   if (a.argc < 3 || napi_typeof(env, a.argv[1], &t) != napi_ok ||
@@ -324,6 +377,12 @@ napi_value aio_js_reactor_create(napi_env env, napi_callback_info info) {
   }
 
   err = 0;
+  r->probe = -ENOTSUP; /* not asked */
+  if (driver == AIO_DRIVER_AUTO) {
+    r->probe = probe_nesting(r->front);
+    driver = r->probe == 1 ? AIO_DRIVER_NESTED : AIO_DRIVER_THREAD;
+    r->driver = (int)driver;
+  }
   if (driver == AIO_DRIVER_NESTED) {
     if (aio_front_fd(r->front) < 0) {
       err = -ENOTSUP;
@@ -385,7 +444,7 @@ napi_value aio_js_reactor_dispatch(napi_env env, napi_callback_info info) {
   int n;
   if (!aio_args(env, info, &a) || (r = reactor_arg(&a)) == NULL)
     return NULL;
-  n = aio_front_wait(r->front, r->batch, r->capacity, 0);
+  n = take(r, r->batch, 0);
   if (n < 0)
     return aio_throw_errno(env, n, aio_backend_syscall(AIO_OP_WAIT));
   return aio_int(env, n);
@@ -512,4 +571,48 @@ napi_value aio_js_reactor_driver(napi_env env, napi_callback_info info) {
   if (!aio_args(env, info, &a) || (r = reactor_arg(&a)) == NULL)
     return NULL;
   return aio_int(env, r->driver);
+}
+
+/* reactorSidePoller(handle) -> a Poller handle on the side path's poller
+ * (started on first use; see side.c), or null with the thread driver from
+ * the start: its helper waits on the reactor's poller itself, so no outer
+ * poll comes before ours. */
+napi_value aio_js_reactor_side_poller(napi_env env, napi_callback_info info) {
+  aio_args_t a;
+  aio_reactor_t* r;
+  aio_front_t* f;
+  napi_value result;
+  int err;
+  if (!aio_args(env, info, &a) || (r = reactor_arg(&a)) == NULL)
+    return NULL;
+  if (r->closing)
+    return aio_throw_errno(env, -EBADF, "reactor");
+  if (r->side == NULL && r->driver == AIO_DRIVER_THREAD) {
+    AIO_NAPI(env, napi_get_null(env, &result));
+    return result;
+  }
+  if (r->side == NULL) {
+    if ((err = aio_front_create(&f)) < 0)
+      return aio_throw_errno(env, err, aio_backend_syscall(AIO_OP_CREATE));
+    if ((r->side_shared = aio_shared_new(f)) == NULL)
+      return aio_throw_errno(env, -ENOMEM, "malloc");
+    err = aio_side_start(&r->side, f, r->front);
+    if (err < 0) {
+      aio_shared_release(r->side_shared);
+      r->side_shared = NULL;
+      return aio_throw_errno(env, err, "pthread_create");
+    }
+  }
+  aio_shared_retain(r->side_shared);
+  return aio_shared_wrap(env, r->side_shared);
+}
+
+/* reactorProbe(handle) -> the nesting probe's answer at creation: 1 nests,
+ * 0 does not, a negative errno if it failed or was not asked (-ENOTSUP). */
+napi_value aio_js_reactor_probe(napi_env env, napi_callback_info info) {
+  aio_args_t a;
+  aio_reactor_t* r;
+  if (!aio_args(env, info, &a) || (r = reactor_arg(&a)) == NULL)
+    return NULL;
+  return aio_int(env, r->probe);
 }

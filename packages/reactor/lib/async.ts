@@ -139,7 +139,8 @@ interface Strategy {
 }
 
 interface StrategyClass {
-  new (reactor: ReactorCore, native: NativeAddon, fd: number, key: number): Strategy;
+  /** `regular`: a regular file (procfs, sysfs), where asking poll() can consume a change. */
+  new (reactor: ReactorCore, native: NativeAddon, fd: number, key: number, regular: boolean): Strategy;
   /** What the fd is registered for at construction. */
   readonly interest: Interest;
   readonly mode: PollMode;
@@ -165,6 +166,7 @@ class EdgeTracked implements Strategy {
     readonly native: NativeAddon,
     readonly fd: number,
     readonly key: number,
+    readonly regular: boolean,
   ) {}
 
   blocked(bit: number): boolean {
@@ -178,6 +180,9 @@ class EdgeTracked implements Strategy {
 
   current(bits: number): number {
     if ((this.#ready & bits) === 0) return 0;
+    // Priority on a regular file is an event, not a state: asking poll()
+    // would consume the next change, so every priority wait waits.
+    if (this.regular && (bits & P) !== 0) return 0;
     // The caller may have drained the fd itself since the edge: confirm
     // with one poll(0) instead of trusting the cache.
     const now = this.native.fdReadiness(this.fd);
@@ -195,7 +200,7 @@ class EdgeTracked implements Strategy {
 
   watchPriority(): void {
     if (this.#priority) return;
-    this.reactor.modify(this.fd, this.key, { readable: true, writable: true, priority: true }, 'edge');
+    this.reactor.watchPriority(this.fd, this.key, { readable: true, writable: true, priority: true }, 'edge');
     this.#priority = true;
   }
 }
@@ -210,6 +215,8 @@ class Oneshot implements Strategy {
   static readonly mode: PollMode = 'oneshot';
   /** the interest armed in the kernel now */
   #armed = 0;
+
+  #priority = false;
 
   constructor(
     readonly reactor: ReactorCore,
@@ -238,7 +245,12 @@ class Oneshot implements Strategy {
     this.#armed = want;
   }
 
-  watchPriority(): void {}
+  watchPriority(): void {
+    if (this.#priority) return;
+    // May move the registration (see ReactorCore.watchPriority): arm afresh.
+    if (this.reactor.watchPriority(this.fd, this.key, {}, 'oneshot')) this.#armed = 0;
+    this.#priority = true;
+  }
 }
 
 function wouldBlock(error: unknown): boolean {
@@ -316,14 +328,15 @@ export class Async implements Disposable {
     const reactor = reactorCore();
     const mod = backendModule();
     this.#native = mod.native;
-    [this.#dev, this.#ino, this.#stream] = this.#native.fdStat(fd);
+    let regular: boolean;
+    [this.#dev, this.#ino, this.#stream, regular] = this.#native.fdStat(fd);
     mod.setNonblocking(fd);
     this.fd = fd;
     this.#reactor = reactor;
     this.#ownsFd = options.ownsFd ?? false;
     const Strategy: StrategyClass = reactor.poller.supportsEdge() ? EdgeTracked : Oneshot;
-    this.#key = reactor.register(this, fd, Strategy.interest, Strategy.mode);
-    this.#strategy = new Strategy(reactor, this.#native, fd, this.#key);
+    this.#key = reactor.register(this, fd, Strategy.interest, Strategy.mode, !regular);
+    this.#strategy = new Strategy(reactor, this.#native, fd, this.#key, regular);
     if (this.#ownsFd && !(kAdopted in options && options[kAdopted] === true)) {
       try {
         reactor.own(fd, true);
@@ -378,6 +391,7 @@ export class Async implements Disposable {
    */
   priority(options?: WaitOptions): Promise<void> {
     try {
+      checkOptions(options);
       this.#watchPriority();
     } catch (error) {
       return Promise.reject(error);

@@ -23,7 +23,6 @@ function libc(): string {
   return header?.glibcVersionRuntime ? `glibc ${header.glibcVersionRuntime}` : 'musl (or not glibc)';
 }
 
-/** The doctor report: what can load here and what was chosen. @internal */
 export function doctor(): { report: Record<string, unknown>; ok: boolean } {
   const backends: BackendReport[] = BACKENDS.map((row) => {
     const tried: Attempt[] = [];
@@ -70,6 +69,7 @@ export function doctor(): { report: Record<string, unknown>; ok: boolean } {
       prebuilt: info.prebuilt,
       reactorFd: info.fd,
       driver: info.driver,
+      driverReason: info.driverReason,
       capabilities: info.capabilities,
     });
     ok = true;
@@ -99,7 +99,7 @@ function printHuman(report: Record<string, unknown>): void {
   line('chosen', `${report.chosen} (${report.reason})`);
   line('file', `${report.file} (${report.prebuilt ? 'prebuilt' : 'compiled'})`);
   line('reactor fd', report.reactorFd);
-  line('driver', report.driver);
+  line('driver', `${report.driver} (${report.driverReason})`);
   const caps = report.capabilities as Record<string, boolean>;
   line('capabilities', Object.entries(caps).map(([k, v]) => `${k}=${v ? 'yes' : 'no'}`).join(' '));
 }

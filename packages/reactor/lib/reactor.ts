@@ -45,6 +45,8 @@ import { type Attempt, type Selection, selectBackend } from './select.js';
 const debug = debuglog('async-io');
 
 const BATCH = 1024;
+/** reactorCreate's driver code for "probe, then nested or thread" */
+const AUTO = 3;
 
 /** Called with an event's flags word (FLAG_* bits). @internal */
 export const kOnEvent = Symbol('async-io.onEvent');
@@ -91,8 +93,10 @@ export function reactorCore(): ReactorCore {
 
 /**
  * Chooses how the reactor is driven; call before its first use.
- * `'auto'` (default) takes the backend's own driver: `nested` for epoll and
- * event ports, `thread` for kqueue and poll. `'external'` drives nothing: you
+ * `'auto'` (default) decides by evidence: with a kernel poller fd, a start-up
+ * probe asks a second poller of the same kind whether it sees the reactor's fd
+ * turn readable, and nests where it does; `thread` otherwise (and on poll).
+ * `'external'` drives nothing: you
  * watch `reactorFd()` and call `Reactor.get().dispatch()`.
  *
  * @example configure({ driver: 'external' });
@@ -121,10 +125,28 @@ export class ReactorCore {
   readonly #native: NativeAddon;
   readonly #handle: ReactorHandle;
   readonly #batch = new Uint32Array(BATCH * 2);
+  /** the fd of each batch entry, for the recheck of thread-captured events */
+  readonly #batchFds = new Int32Array(BATCH);
   #driver: DriverName;
+  /** Why this driver: the probe's answer, the backend, or configure(). */
+  readonly driverReason: string;
+  /**
+   * Event ports queue an fd's event with the revents of the moment it fired
+   * (port_associate(3C)), not of the moment port_getn() returns it, so their
+   * batches are rechecked on every driver. epoll and kqueue re-poll a ready
+   * item when they report it.
+   */
+  readonly #queuedEvents: boolean;
+  /** The side path's poller (see side.c): undefined until asked, null if none. */
+  #side: Poller | null | undefined;
+  readonly #Poller: BackendModule['Poller'];
   /** by slot: the registered source, and its key (slot + generation) or -1 when free */
   readonly #sources: (Source | undefined)[] = [];
   readonly #keys: number[] = [];
+  /** by slot: the fd to recheck thread-captured readiness on, or -1 where poll() could consume an event */
+  readonly #recheckFds: number[] = [];
+  /** by slot: registered with the side path's poller, whose thread captures its events */
+  readonly #onSide: boolean[] = [];
   readonly #generations: number[] = [];
   readonly #free: number[] = [];
   /** fd number -> key of the source holding its registration */
@@ -134,21 +156,37 @@ export class ReactorCore {
 
   constructor(mod: BackendModule, option: DriverOption) {
     const row = backendRow(mod.native.name)!;
-    const driver: DriverName = option === 'auto' ? row.driver : option;
-    if (driver === 'nested' && !row.hasFd) {
-      throw invalidArgValue('options.driver', driver, `is not possible with the ${row.name} backend (it has no fd)`);
+    if (option === 'nested' && !row.hasFd) {
+      throw invalidArgValue('options.driver', option, `is not possible with the ${row.name} backend (it has no fd)`);
     }
     const native = mod.native;
     this.#native = native;
-    this.#handle = native.reactorCreate(REACTOR_DRIVERS.indexOf(driver), this.#onBatch, this.#batch);
+    // 'auto' with a kernel poller fd: the native side probes whether a poller
+    // of the same kind sees ours turn readable, and nests only if it does.
+    const code = option !== 'auto' ? REACTOR_DRIVERS.indexOf(option) : row.hasFd ? AUTO : REACTOR_DRIVERS.indexOf('thread');
+    this.#handle = native.reactorCreate(code, this.#onBatch, this.#batch);
+    const driver = REACTOR_DRIVERS[native.reactorDriver(this.#handle)]!;
     this.#driver = driver;
+    const probe = native.reactorProbe(this.#handle);
+    this.driverReason =
+      option !== 'auto'
+        ? `configure({ driver: '${option}' })`
+        : !row.hasFd
+          ? `the ${row.name} backend has no fd to nest: thread`
+          : probe === 1
+            ? `probe: a second ${row.name} poller saw the reactor's fd turn readable: nested`
+            : probe === 0
+              ? `probe: a second ${row.name} poller did not see the reactor's fd turn readable: thread`
+              : `probe failed (${getSystemErrorName(probe)}): thread`;
+    this.#Poller = mod.Poller;
     this.poller = new mod.Poller(native.reactorPoller(this.#handle));
     this.backend = row.name;
+    this.#queuedEvents = row.name === 'event-ports';
     // A dup of the poller's fd: closing or misusing it cannot break the
     // reactor (or make libuv abort on a watched fd that vanished).
     const fd = native.reactorFd(this.#handle);
     this.fd = fd < 0 ? null : fd;
-    debug('reactor: backend %s, driver %s, fd %s', this.backend, driver, this.fd);
+    debug('reactor: backend %s, driver %s (%s), fd %s', this.backend, driver, this.driverReason, this.fd);
   }
 
   get driver(): DriverName {
@@ -162,6 +200,7 @@ export class ReactorCore {
     let total = 0;
     for (;;) {
       const n = this.#native.reactorDispatch(this.#handle);
+      if (n > 0 && (this.#queuedEvents || this.#side)) this.#recheck(n);
       this.#deliver(n);
       total += n;
       if (n < BATCH) return total;
@@ -173,9 +212,10 @@ export class ReactorCore {
    * (EEXIST) while another live source holds it; a holder whose fd was
    * closed behind its back (the number now names another file) loses the
    * registration to the newcomer: backends that keep a table by fd number
-   * (poll) still hold the old entry.
+   * (poll) still hold the old entry. `recheck`: false where asking poll()
+   * about the fd could consume an event (procfs and sysfs files).
    */
-  register(source: Source, fd: number, interest: Interest, mode: PollMode): number {
+  register(source: Source, fd: number, interest: Interest, mode: PollMode, recheck = true): number {
     const key = this.#newKey();
     try {
       try {
@@ -191,13 +231,49 @@ export class ReactorCore {
     const slot = key & SLOT_MASK;
     this.#sources[slot] = source;
     this.#keys[slot] = key;
+    this.#recheckFds[slot] = recheck ? fd : -1;
+    this.#onSide[slot] = false;
     this.#byFd.set(fd, key);
     return key;
   }
 
   /** Changes what `fd` (registered under `key`) is watched for; re-arms a oneshot. */
   modify(fd: number, key: number, interest: Interest, mode: PollMode): void {
-    this.poller.modify(fd, key, interest, mode);
+    this.#pollerOf(key).modify(fd, key, interest, mode);
+  }
+
+  /**
+   * `fd` (under `key`) is about to be waited on for priority, registered
+   * anew for `interest`. While another loop polls this reactor's fd (nested,
+   * external), a file that reports a change once (/proc/self/mountinfo)
+   * would show it to that loop's poll, not to ours: the registration moves
+   * to the side path's poller, which only its own thread waits on (side.c).
+   * Returns whether it moved.
+   */
+  watchPriority(fd: number, key: number, interest: Interest, mode: PollMode): boolean {
+    const side = this.#sidePoller();
+    const slot = key & SLOT_MASK;
+    if (side === null || this.#onSide[slot] || this.#keys[slot] !== key) {
+      this.#pollerOf(key).modify(fd, key, interest, mode);
+      return false;
+    }
+    this.poller.delete(fd);
+    side.add(fd, key, interest, mode);
+    this.#onSide[slot] = true;
+    return true;
+  }
+
+  #pollerOf(key: number): Poller {
+    const slot = key & SLOT_MASK;
+    return this.#keys[slot] === key && this.#onSide[slot] ? this.#side! : this.poller;
+  }
+
+  #sidePoller(): Poller | null {
+    if (this.#side === undefined) {
+      const handle = this.#native.reactorSidePoller(this.#handle);
+      this.#side = handle === null ? null : new this.#Poller(handle);
+    }
+    return this.#side;
   }
 
   /**
@@ -207,6 +283,7 @@ export class ReactorCore {
    */
   deregister(fd: number, key: number): void {
     const slot = key & SLOT_MASK;
+    const poller = this.#pollerOf(key);
     if (this.#keys[slot] === key) {
       this.#sources[slot] = undefined;
       this.#keys[slot] = -1;
@@ -215,7 +292,7 @@ export class ReactorCore {
     if (this.#byFd.get(fd) !== key) return;
     this.#byFd.delete(fd);
     try {
-      this.poller.delete(fd);
+      poller.delete(fd);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'EBADF' && code !== 'ENOENT' && code !== 'ERR_POLLER_CLOSED') throw error;
@@ -275,8 +352,35 @@ export class ReactorCore {
     }
   }
 
+  /**
+   * A batch captured on a helper thread (thread driver, side path) or queued
+   * by the kernel (event ports) predates whatever JS ran since, which may
+   * have drained those fds (a user's own read after readable()). Readable
+   * and writable are confirmed against the fds' state now, in one poll() for
+   * the batch, so that no stale edge resolves a wait; priority, hangup and
+   * error stay as reported.
+   */
+  #recheck(n: number): void {
+    const batch = this.#batch;
+    const fds = this.#batchFds;
+    const keys = this.#keys;
+    const all = this.#driver === 'thread' || this.#queuedEvents;
+    let any = false;
+    for (let i = 0; i < n; i++) {
+      const key = batch[2 * i]!;
+      const slot = key & SLOT_MASK;
+      const fd = keys[slot] === key && (all || this.#onSide[slot]) ? this.#recheckFds[slot]! : -1;
+      fds[i] = fd;
+      any ||= fd >= 0;
+    }
+    if (any) this.#native.recheck(fds, batch, n);
+  }
+
   readonly #onBatch = (n: number): void => {
-    if (n > 0) return this.#deliver(n);
+    if (n > 0) {
+      if (this.#driver === 'thread' || this.#queuedEvents || this.#side) this.#recheck(n);
+      return this.#deliver(n);
+    }
     if (n === -1) {
       this.#driver = 'thread';
       debug('reactor: the nested driver kept waking with nothing to dispatch; switched to the thread driver');
@@ -361,6 +465,8 @@ export interface BackendInfo {
   prebuilt: boolean;
   fd: number | null;
   driver: DriverName;
+  /** why this driver: the start-up probe's answer, the backend, or configure() */
+  driverReason: string;
   capabilities: { level: boolean; edge: boolean; priority: boolean };
   reason: string;
   tried: Attempt[];
@@ -383,6 +489,7 @@ export function backendInfo(): BackendInfo {
     prebuilt: sel.module.binary.prebuilt,
     fd: reactor.fd,
     driver: reactor.driver,
+    driverReason: reactor.driverReason,
     capabilities: { level: p.supportsLevel(), edge: p.supportsEdge(), priority: p.supportsPriority() },
     reason: sel.reason,
     tried: sel.tried,

@@ -282,12 +282,13 @@ describe(`Async.ready() on ${EXPECTED_BACKEND}`, () => {
     expect(await eof).toMatchObject({ readable: true, hangup: true, error: false });
   });
 
-  it('reports error on the write end of a pipe whose read end closed', async () => {
+  it('reports the closed reader on the write end of a pipe (error; kqueue says EV_EOF: hangup)', async () => {
     const [r, w] = pipe();
     fds.push(w);
     const writer = track(new Async(w));
     close(r);
-    expect(await writer.ready({ writable: true })).toMatchObject({ writable: true, error: true });
+    const got = await writer.ready({ writable: true });
+    expect(got).toMatchObject(EXPECTED_BACKEND === 'kqueue' ? { writable: true, hangup: true } : { writable: true, error: true });
   });
 
   it('does not consume readiness: a would-block clears it and the next event renews it', async () => {
@@ -323,7 +324,8 @@ describe(`Async.ready() on ${EXPECTED_BACKEND}`, () => {
   it('close() rejects a pending ready() with ERR_ASYNC_CLOSED, and so does ready() after close', async () => {
     const [r] = tpipe();
     const a = new Async(r);
-    const waiting = a.ready({ readable: true, priority: true });
+    // (kqueue has no priority filter for pipes: EINVAL there.)
+    const waiting = a.ready({ readable: true, priority: EXPECTED_BACKEND !== 'kqueue' });
     a.close();
     await expect(waiting).rejects.toMatchObject({ code: 'ERR_ASYNC_CLOSED' });
     await expect(a.ready({ readable: true })).rejects.toMatchObject({ code: 'ERR_ASYNC_CLOSED' });

@@ -13,6 +13,11 @@ import { AbortError, Async, BACKENDS, close, configure, pipe, read, Reactor, rea
 import { EXPECTED_BACKEND, FIXTURES, runFixture } from './helpers.js';
 
 const tools = describeHardening.tools;
+/** Where an emulated kernel cannot do what the real one does (the docs table shows the real one). */
+const EMULATION_DIFFERENCES: Record<string, string> =
+  process.env.ASYNC_IO_EMULATE === 'event-ports'
+    ? { 'new Async(a regular file)': 'EPERM' } // illumos takes it (always ready); epoll under the shim refuses
+    : {};
 const { FIGURES } = tools;
 const report: string[] = [];
 const log = (line: string) => report.push(`[reactor ${EXPECTED_BACKEND}] ${line}`);
@@ -135,7 +140,7 @@ export const FACADE_BAD_INPUT: readonly FacadeCase[] = [
     Reactor.get();
     return configure({ driver: 'auto' });
   } },
-  { fn: 'Reactor.get().dispatch', input: 'under the default driver (thread on poll and kqueue)', expect: { default: 'ok', poll: 'ERR_ASYNC_IO_DRIVER', kqueue: 'ERR_ASYNC_IO_DRIVER' }, run: () => Reactor.get().dispatch() },
+  { fn: 'Reactor.get().dispatch', input: "under the default driver (thread on poll; nested where the start-up probe sees nesting work, as here)", expect: { default: 'ok', poll: 'ERR_ASYNC_IO_DRIVER' }, run: () => Reactor.get().dispatch() },
   ...fdInputs.map(([input, fd, expect]) => ({ fn: 'read', input: `fd ${input}`, expect, run: () => read(fd as number, Buffer.alloc(1)) })),
   { fn: 'read', input: 'a closed fd', expect: 'EBADF', run: (c) => read(c.closedFd, Buffer.alloc(1)) },
   { fn: 'read', input: "buffer `'x'`", expect: TYPE, run: (c) => read(c.r, 'x' as never) },
@@ -391,7 +396,7 @@ describe(`hardening: reactor on ${EXPECTED_BACKEND}`, () => {
         const ctx: FacadeContext = { r, w, closedFd: cr, file, handle: new Async(r), closedHandle };
         try {
           const got = await outcomeAsync(() => c.run(ctx));
-          const want = tools.expectedFor(c.expect as never, EXPECTED_BACKEND);
+          const want = EMULATION_DIFFERENCES[`${c.fn}(${c.input})`] ?? tools.expectedFor(c.expect as never, EXPECTED_BACKEND);
           if (got !== want) failures.push(`${c.fn}(${c.input}): expected ${want}, got ${got}`);
         } finally {
           ctx.handle.close();

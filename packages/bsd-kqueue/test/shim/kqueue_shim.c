@@ -141,6 +141,14 @@ static void activate(shim_kq_t* kq, knote_t* kn) {
     q_append(kq, kn);
 }
 
+/* The token lives as long as this image: a Worker that loads the addon
+ * alone unloads it again when it exits, and the next one starts afresh. */
+__attribute__((destructor)) static void token_fini(void) {
+  if (token_fd >= 0)
+    close(token_fd);
+  token_fd = -1;
+}
+
 /* Keeps the token armed exactly while the queue is non-empty. */
 static void sync_token(shim_kq_t* kq) {
   struct epoll_event ev;

@@ -91,6 +91,14 @@ static void token_init(void) {
     token_err = errno;
 }
 
+/* The token lives as long as this image: a Worker that loads the addon
+ * alone unloads it again when it exits, and the next one starts afresh. */
+__attribute__((destructor)) static void token_fini(void) {
+  if (token_fd >= 0)
+    close(token_fd);
+  token_fd = -1;
+}
+
 static void free_port(shim_port_t* sp) {
   pthread_mutex_destroy(&sp->lock);
   free(sp->fds);
@@ -218,44 +226,60 @@ static int from_epoll(uint32_t e, int asked) {
  * EPOLLONESHOT registration is disarmed by epoll_wait(); the association
  * stays "active" (dissociate succeeds, re-association discards the event)
  * until port_getn() hands the event out. */
+/* Queues what epoll reported (tmp[0..n)); the count of fd events taken. */
+static int absorb(shim_port_t* sp, const struct epoll_event* tmp, int n,
+                  int* err) {
+  int i, got = 0;
+  *err = 0;
+  for (i = 0; i < n; i++) {
+    uint64_t d = tmp[i].data.u64;
+    int fd = (int)(uint32_t)d;
+    shim_fd_t* e;
+    struct stat st;
+    port_event_t pe;
+    if (d == SHIM_TOKEN)
+      continue; /* user events are queued already */
+    e = fd < sp->nfds ? &sp->fds[fd] : NULL;
+    if (e == NULL || e->state != FD_ARMED || e->serial != (uint32_t)(d >> 32))
+      continue; /* dissociated or re-associated since */
+    /* illumos ends an association when its fd is closed; epoll only
+     * when the open file goes, which a dup() keeps alive. */
+    if (fstat(fd, &st) < 0 || st.st_dev != e->dev || st.st_ino != e->ino) {
+      e->state = FD_NONE;
+      continue;
+    }
+    memset(&pe, 0, sizeof(pe));
+    pe.portev_events = from_epoll(tmp[i].events, e->events);
+    pe.portev_source = PORT_SOURCE_FD;
+    pe.portev_object = (uintptr_t)fd;
+    pe.portev_user = e->user;
+    if (push(sp, &pe) != 0) {
+      *err = ENOMEM;
+      return got;
+    }
+    got++;
+  }
+  return got;
+}
+
 static int pull(shim_port_t* sp, size_t room) {
   struct epoll_event tmp[64];
   while (room > 0) {
     int want = room > 64 ? 64 : (int)room;
-    int n, i;
+    int n, got, err;
     n = epoll_wait(sp->epfd, tmp, want, 0);
     if (n < 0) {
       if (errno == EINTR)
         continue;
       return errno;
     }
-    for (i = 0; i < n; i++) {
-      uint64_t d = tmp[i].data.u64;
-      int fd = (int)(uint32_t)d;
-      shim_fd_t* e;
-      struct stat st;
-      port_event_t pe;
-      if (d == SHIM_TOKEN)
-        continue; /* user events are queued already */
-      e = fd < sp->nfds ? &sp->fds[fd] : NULL;
-      if (e == NULL || e->state != FD_ARMED || e->serial != (uint32_t)(d >> 32))
-        continue; /* dissociated or re-associated since */
-      /* illumos ends an association when its fd is closed; epoll only
-       * when the open file goes, which a dup() keeps alive. */
-      if (fstat(fd, &st) < 0 || st.st_dev != e->dev || st.st_ino != e->ino) {
-        e->state = FD_NONE;
-        continue;
-      }
-      memset(&pe, 0, sizeof(pe));
-      pe.portev_events = from_epoll(tmp[i].events, e->events);
-      pe.portev_source = PORT_SOURCE_FD;
-      pe.portev_object = (uintptr_t)fd;
-      pe.portev_user = e->user;
-      if (push(sp, &pe) != 0)
-        return ENOMEM;
-      room--;
-    }
-    if (n < want)
+    got = absorb(sp, tmp, n, &err);
+    if (err != 0)
+      return err;
+    room -= (size_t)got;
+    /* The token is level-triggered and takes a slot in every round: a round
+     * that brought nothing else would bring only it again, forever. */
+    if (n < want || got == 0)
       break;
   }
   return 0;
@@ -555,9 +579,9 @@ int port_getn(int port, port_event_t list[], uint_t max, uint_t* nget,
     return 0;
   }
   for (;;) {
-    struct pollfd pfd;
+    struct epoll_event tmp[64];
     struct timespec rem;
-    int r;
+    int r, want;
     err = pull(sp, sp->qlen < max ? max - sp->qlen : 0);
     if (err != 0)
       goto out;
@@ -572,14 +596,23 @@ int port_getn(int port, port_event_t list[], uint_t max, uint_t* nget,
       rem.tv_sec = (time_t)(left / 1000000000);
       rem.tv_nsec = (long)(left % 1000000000);
     }
+    /* Block in epoll_wait itself, never in poll() on the epoll fd: that
+     * would poll every ready item first, and a file that reports a change
+     * only once (/proc/self/mountinfo) would show it to that poll alone. */
+    want = max - sp->qlen > 64 ? 64 : (int)(max - sp->qlen);
     pthread_mutex_unlock(&sp->lock);
-    pfd.fd = sp->epfd;
-    pfd.events = POLLIN;
-    pfd.revents = 0;
-    r = ppoll(&pfd, 1, timeout != NULL ? &rem : NULL, NULL);
+    r = epoll_wait(
+        sp->epfd, tmp, want,
+        timeout == NULL
+            ? -1
+            : (int)((rem.tv_sec * 1000000000 + rem.tv_nsec + 999999) /
+                    1000000));
     err = r < 0 ? errno : 0;
     pthread_mutex_lock(&sp->lock);
     /* Interrupted: no events; what is queued stays queued. */
+    if (err != 0)
+      goto out;
+    absorb(sp, tmp, r, &err);
     if (err != 0)
       goto out;
   }
