@@ -10,12 +10,15 @@ import {
   type Poller,
   systemError,
 } from '@async-io/backend-core';
+import { autoDriver, detectRuntime } from './runtime.js';
 import { type Selection, selectBackend } from './select.js';
 
 const debug = debuglog('async-io');
 
 const DRIVERS: readonly DriverName[] = ['nested', 'thread', 'external'];
 const BATCH = 1024;
+/** reactorCreate flag: no libuv (thread-safe function hand-off, env cleanup hook) */
+const NAPI_ONLY = 1;
 
 /** Called with an event's flags word (FLAG_* bits). @internal */
 export const kOnEvent = Symbol('async-io.onEvent');
@@ -59,7 +62,8 @@ export function backendSelection(): Selection {
 /**
  * Chooses how the reactor is driven; call before its first use.
  * `'auto'` (default) takes the backend's own driver: `nested` for epoll and
- * event ports, `thread` for kqueue and poll. `'external'` drives nothing: you
+ * event ports, `thread` for kqueue and poll (and everywhere under Bun and
+ * Deno, which have no libuv to nest in). `'external'` drives nothing: you
  * watch `reactorFd()` and call `Reactor.get().dispatch()`.
  *
  * @example configure({ driver: 'external' });
@@ -106,13 +110,21 @@ export class Reactor {
 
   private constructor(mod: BackendModule, option: DriverOption) {
     const row = backendRow(mod.native.name)!;
-    const driver: DriverName = option === 'auto' ? row.driver : option;
+    const runtime = detectRuntime();
+    const driver: DriverName = option === 'auto' ? autoDriver(row, runtime) : option;
     if (driver === 'nested' && !row.hasFd) {
       throw invalidArgValue('options.driver', driver, `is not possible with the ${row.name} backend (it has no fd)`);
     }
+    if (driver === 'nested' && !runtime.libuv) {
+      throw codedError(
+        'ERR_ASYNC_IO_DRIVER',
+        `The nested driver needs libuv, which ${runtime.name} does not have: use 'thread' (or 'auto') or 'external'`,
+      );
+    }
     this.#native = mod.native;
     const native = this.#native as unknown as ReactorNative;
-    this.#handle = native.reactorCreate(DRIVERS.indexOf(driver), this.#onBatch, this.#batch);
+    const flags = runtime.libuv ? 0 : NAPI_ONLY;
+    this.#handle = native.reactorCreate(DRIVERS.indexOf(driver), this.#onBatch, this.#batch, flags);
     this.#driver = driver;
     const PollerFromHandle = mod.Poller as unknown as new (handle: unknown) => Poller;
     this.poller = new PollerFromHandle(native.reactorPoller(this.#handle));
@@ -121,7 +133,7 @@ export class Reactor {
     // reactor (or make libuv abort on a watched fd that vanished).
     const fd = native.reactorFd(this.#handle);
     this.fd = fd < 0 ? null : fd;
-    debug('reactor: backend %s, driver %s, fd %s', this.backend, driver, this.fd);
+    debug('reactor: backend %s, driver %s, fd %s, runtime %s %s%s', this.backend, driver, this.fd, runtime.name, runtime.version, runtime.libuv ? '' : ' (no libuv: N-API thread-safe function hand-off)');
   }
 
   /** `'nested'`, `'thread'` or `'external'` (a nested driver may switch itself to thread). */
@@ -222,7 +234,7 @@ export class Reactor {
 }
 
 interface ReactorNative {
-  reactorCreate(driver: number, callback: (n: number) => void, batch: Uint32Array): unknown;
+  reactorCreate(driver: number, callback: (n: number) => void, batch: Uint32Array, flags: number): unknown;
   reactorPoller(handle: unknown): unknown;
   reactorDispatch(handle: unknown): number;
   reactorRef(handle: unknown, on: boolean): void;
