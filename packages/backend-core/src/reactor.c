@@ -84,13 +84,18 @@ typedef struct aio_reactor_s {
   int public_fd;
 } aio_reactor_t;
 
-static void unref_state(aio_reactor_t* r) {
-  if (--r->refs > 0)
-    return;
+static void drop_references(aio_reactor_t* r) {
   if (r->callback != NULL)
     napi_delete_reference(r->env, r->callback);
   if (r->batch_ref != NULL)
     napi_delete_reference(r->env, r->batch_ref);
+  r->callback = r->batch_ref = NULL;
+}
+
+static void unref_state(aio_reactor_t* r) {
+  if (--r->refs > 0)
+    return;
+  drop_references(r);
   if (r->async_context != NULL)
     napi_async_destroy(r->env, r->async_context);
   if (r->shared != NULL)
@@ -334,13 +339,21 @@ static void env_teardown(void* arg) {
     napi_release_threadsafe_function(r->tsfn, napi_tsfn_abort);
     r->tsfn = NULL;
   }
+  /* The last chance for N-API calls: the JS handle's finalizer may come
+   * only from the instance data's (env NULL), or never run. */
+  drop_references(r);
   unref_state(r);
 }
 
 static void finalize(napi_env env, void* data, void* hint) {
-  (void)env;
+  aio_reactor_t* r = (aio_reactor_t*)data;
   (void)hint;
-  unref_state((aio_reactor_t*)data);
+  if (env == NULL) {
+    /* The env is gone: its references and async context went with it. */
+    r->callback = r->batch_ref = NULL;
+    r->async_context = NULL;
+  }
+  unref_state(r);
 }
 
 /* reactorCreate(driver, callback, Uint32Array batch, flags?) -> handle */
@@ -442,7 +455,7 @@ napi_value aio_js_reactor_create(napi_env env, napi_callback_info info) {
         env, err,
         driver == AIO_DRIVER_NESTED ? "uv_poll_start" : "pthread_create");
   }
-  if (napi_create_external(env, r, finalize, NULL, &ext) != napi_ok) {
+  if (aio_create_external(env, r, finalize, &ext) != napi_ok) {
     unref_state(r);
     aio_throw_last_napi_error(env);
     return NULL;
