@@ -88,6 +88,8 @@ export class Async implements Disposable, Source {
   #ready = 0;
   /** edge mode: known to block (EAGAIN or a short stream read seen, no event since) */
   #blocked = 0;
+  /** edge mode: the kernel reported hangup or error; its edge does not come again */
+  #hangup = false;
   /** oneshot mode: the interest currently armed in the kernel */
   #armed = 0;
   #priorityRegistered = false;
@@ -373,8 +375,9 @@ export class Async implements Disposable, Source {
     const stream = this.#stream;
     const attempt = (): number | null => {
       const n = bit === R ? native.read(fd, buf) : native.write(fd, buf);
-      // A short read/write on a stream fd: drained/full until the next edge.
-      if (n !== null && stream && n > 0 && n < buf.byteLength) this.#wouldBlock(bit);
+      // A short read/write on a stream fd: drained/full until the next edge,
+      // unless the peer hung up: then the next read is EOF, not a wait.
+      if (n !== null && stream && n > 0 && n < buf.byteLength && !this.#hangup) this.#wouldBlock(bit);
       return n;
     };
     // Known to block (EAGAIN or a short stream read seen): wait first.
@@ -500,6 +503,7 @@ export class Async implements Disposable, Source {
     if (this.#edge) {
       this.#ready |= bits;
       this.#blocked &= ~bits;
+      if (flags & (FLAG_HANGUP | FLAG_ERROR)) this.#hangup = true;
     } else {
       this.#armed = 0;
     }
