@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `pnpm test:runtimes`: the demo and suite.mjs under Node, Bun and Deno, on
-// the platform's backend and on poll. Each run becomes a vitest-shaped JSON
+// `pnpm test:runtimes`: the demo and suite.mjs under Node, Bun and Deno (and
+// Node with ASYNC_IO_NO_LIBUV=1: the Bun/Deno drivers where the Node suites
+// and sanitizers can reach them), on the platform's backend and on poll. Each run becomes a vitest-shaped JSON
 // report in .test-results/ (runtimes-<runtime>-<backend>.json), which
 // scripts/test-summary.mjs counts; exits 1 when any check failed.
 //
@@ -51,6 +52,7 @@ const deno = platformBinary(
 // node_modules as installed (no npm or remote fetches, no lockfile written).
 const runtimes = [
   { name: 'node', cmd: [process.execPath] },
+  { name: 'node-no-libuv', cmd: [process.execPath], env: { ASYNC_IO_NO_LIBUV: '1' } },
   { name: 'bun', cmd: bun && [bun], missing: `no Bun binary for ${process.platform}-${arch} (devDependency bun)` },
   {
     name: 'deno',
@@ -96,7 +98,7 @@ async function runOne(runtime, backend) {
     add('runtime binary', 'failed', runtime.missing);
     return checks;
   }
-  const backendEnv = backend === 'poll' ? { ASYNC_IO_BACKEND: 'poll' } : {};
+  const backendEnv = { ...runtime.env, ...(backend === 'poll' ? { ASYNC_IO_BACKEND: 'poll' } : {}) };
 
   const demo = await run(runtime.cmd, ['examples/demo.mjs'], backendEnv);
   const demoOk = demo.code === 0 && /sha256 of every stream matches: yes/.test(demo.out);

@@ -118,7 +118,7 @@ export class Reactor {
     if (driver === 'nested' && !runtime.libuv) {
       throw codedError(
         'ERR_ASYNC_IO_DRIVER',
-        `The nested driver needs libuv, which ${runtime.name} does not have: use 'thread' (or 'auto') or 'external'`,
+        `The nested driver needs libuv, ${runtime.name === 'node' ? 'which ASYNC_IO_NO_LIBUV=1 turns off' : `which ${runtime.name} does not have`}: use 'thread' (or 'auto') or 'external'`,
       );
     }
     this.#native = mod.native;
