@@ -53,7 +53,8 @@ if (embed && reactorFd() !== null) {
     Reactor.get().dispatch();
     worker.postMessage('rearm');
   });
-  worker.unref();
+  // Not unref'd: with the external driver nothing of the reactor keeps the
+  // loop alive, so the host loop must until the streams are done ('stop').
 } else {
   console.log('embedding: reactorFd() is null on poll, so the reactor drives itself (thread driver)');
 }

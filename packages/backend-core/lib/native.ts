@@ -43,7 +43,8 @@ export interface NativeAddon {
    * negative count is `-errno` of a failed wait, -1 a nested driver that
    * switched itself to the thread driver. `driver` indexes REACTOR_DRIVERS.
    */
-  reactorCreate(driver: number, onBatch: (count: number) => void, batch: Uint32Array): ReactorHandle;
+  /** `flags` 1: no libuv (Bun, Deno): thread-safe function hand-off, env cleanup hook, nested refused. */
+  reactorCreate(driver: number, onBatch: (count: number) => void, batch: Uint32Array, flags: number): ReactorHandle;
   /** Another reference on the reactor's poller, for a `Poller` to wrap. */
   reactorPoller(r: ReactorHandle): NativeHandle;
   /** Takes the ready events without blocking into the batch; returns the count. */

@@ -58,6 +58,13 @@ void aio_shared_release(aio_shared_t* s);
  * releases if the handle cannot be made). */
 napi_value aio_shared_wrap(napi_env env, aio_shared_t* s);
 
+/* napi_create_external whose finalizer runs at the latest when the env is
+ * torn down: Bun and Deno skip external finalizers when a Worker ends, which
+ * would leak the kernel objects behind them. From there it is called with
+ * env NULL and must make no N-API call. */
+napi_status aio_create_external(napi_env env, void* data, napi_finalize fin,
+                                napi_value* result);
+
 /* The JS pipe() and socketpair(), which reactor.c wraps. */
 napi_value aio_js_pipe(napi_env env, napi_callback_info info);
 napi_value aio_js_socketpair(napi_env env, napi_callback_info info);

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include <node_api.h>
-#include <uv.h>
 
 #include "glue.h"
 
@@ -29,7 +28,70 @@ void aio_throw_last_napi_error(napi_env env) {
                        : "N-API call failed");
 }
 
-static const char* describe(int err, const char* syscall) {
+/* Errno names and texts without libuv: Bun panics on uv_err_name and
+ * uv_strerror, and Deno does not export uv_err_name at all (the process dies
+ * with "symbol lookup error" on the first throw). The names are Node's
+ * (EAGAIN, not EWOULDBLOCK; ENOTSUP, not EOPNOTSUPP, where they are equal). */
+#define AIO_ERRNO(name) {name, #name},
+static const struct {
+  int code;
+  const char* name;
+} errno_names[] = {
+    /* clang-format off */
+    AIO_ERRNO(EPERM) AIO_ERRNO(ENOENT) AIO_ERRNO(ESRCH) AIO_ERRNO(EINTR)
+    AIO_ERRNO(EIO) AIO_ERRNO(ENXIO) AIO_ERRNO(E2BIG) AIO_ERRNO(EBADF)
+    AIO_ERRNO(ECHILD) AIO_ERRNO(EAGAIN) AIO_ERRNO(ENOMEM) AIO_ERRNO(EACCES)
+    AIO_ERRNO(EFAULT) AIO_ERRNO(EBUSY) AIO_ERRNO(EEXIST) AIO_ERRNO(EXDEV)
+    AIO_ERRNO(ENODEV) AIO_ERRNO(ENOTDIR) AIO_ERRNO(EISDIR) AIO_ERRNO(EINVAL)
+    AIO_ERRNO(ENFILE) AIO_ERRNO(EMFILE) AIO_ERRNO(ENOTTY) AIO_ERRNO(ETXTBSY)
+    AIO_ERRNO(EFBIG) AIO_ERRNO(ENOSPC) AIO_ERRNO(ESPIPE) AIO_ERRNO(EROFS)
+    AIO_ERRNO(EMLINK) AIO_ERRNO(EPIPE) AIO_ERRNO(ERANGE) AIO_ERRNO(EDEADLK)
+    AIO_ERRNO(ENAMETOOLONG) AIO_ERRNO(ENOSYS) AIO_ERRNO(ENOTEMPTY)
+    AIO_ERRNO(ELOOP) AIO_ERRNO(ENOTSUP) AIO_ERRNO(EOPNOTSUPP)
+    AIO_ERRNO(EWOULDBLOCK) AIO_ERRNO(ENOTSOCK) AIO_ERRNO(EDESTADDRREQ)
+    AIO_ERRNO(EMSGSIZE) AIO_ERRNO(EPROTOTYPE) AIO_ERRNO(ENOPROTOOPT)
+    AIO_ERRNO(EPROTONOSUPPORT) AIO_ERRNO(EAFNOSUPPORT) AIO_ERRNO(EADDRINUSE)
+    AIO_ERRNO(EADDRNOTAVAIL) AIO_ERRNO(ENETDOWN) AIO_ERRNO(ENETUNREACH)
+    AIO_ERRNO(ECONNABORTED) AIO_ERRNO(ECONNRESET) AIO_ERRNO(ENOBUFS)
+    AIO_ERRNO(EISCONN) AIO_ERRNO(ENOTCONN) AIO_ERRNO(ETIMEDOUT)
+    AIO_ERRNO(ECONNREFUSED) AIO_ERRNO(EHOSTUNREACH) AIO_ERRNO(EALREADY)
+    AIO_ERRNO(EINPROGRESS) AIO_ERRNO(ECANCELED) AIO_ERRNO(EOVERFLOW)
+    AIO_ERRNO(EPROTO)
+    /* clang-format on */
+};
+#undef AIO_ERRNO
+
+/* The first name wins where two are equal (EAGAIN before EWOULDBLOCK). */
+static const char* errno_name(int err) {
+  size_t i;
+  for (i = 0; i < sizeof(errno_names) / sizeof(errno_names[0]); i++) {
+    if (errno_names[i].code == -err)
+      return errno_names[i].name;
+  }
+  return "UNKNOWN";
+}
+
+/* The C library's text, first letter lowered as Node prints it
+ * ("bad file descriptor"), from either strerror_r flavour. */
+static const char* errno_text(int err, char* buf, size_t len) {
+  const char* text = buf;
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+  text = strerror_r(-err, buf, len);
+#else
+  if (strerror_r(-err, buf, len) != 0)
+    snprintf(buf, len, "unknown error %d", err);
+#endif
+  if (text != buf) {
+    snprintf(buf, len, "%s", text);
+    text = buf;
+  }
+  if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
+    buf[0] = (char)(buf[0] - 'A' + 'a');
+  return text;
+}
+
+static const char* describe(int err, const char* syscall, char* buf,
+                            size_t len) {
   /* The registration errors read better in the poller's own words. */
   if (syscall != NULL && strcmp(syscall, "delete") != 0) {
     if (err == -EEXIST)
@@ -39,17 +101,15 @@ static const char* describe(int err, const char* syscall) {
   }
   if (err == -ENOTSUP)
     return "operation not supported by this backend";
-  return uv_strerror(err);
+  return errno_text(err, buf, len);
 }
 
 napi_value aio_throw_errno(napi_env env, int err, const char* syscall) {
-  char msg[256];
-  const char* code = uv_err_name(err);
+  char msg[256], text[128];
+  const char* code = errno_name(err);
   napi_value js_code, js_msg, error, js_errno, js_syscall;
-  if (err == -ENOTSUP)
-    code = "ENOTSUP"; /* uv calls it ENOTSUP too; be sure */
-  snprintf(msg, sizeof(msg), "%s: %s, %s", code, describe(err, syscall),
-           syscall);
+  snprintf(msg, sizeof(msg), "%s: %s, %s", code,
+           describe(err, syscall, text, sizeof(text)), syscall);
   if (napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &js_code) !=
           napi_ok ||
       napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &js_msg) != napi_ok ||
@@ -185,6 +245,69 @@ void aio_shared_release(aio_shared_t* s) {
   }
 }
 
+/* ---- externals finalized by env teardown at the latest ------------------- */
+
+/* One per live external of this env, on a list the instance data owns. */
+typedef struct tracked_s {
+  struct tracked_s* prev;
+  struct tracked_s* next;
+  void* data;
+  napi_finalize fin;
+} tracked_t;
+
+static void untrack(tracked_t* t) {
+  t->prev->next = t->next;
+  t->next->prev = t->prev;
+}
+
+static void tracked_finalize(napi_env env, void* data, void* hint) {
+  tracked_t* t = (tracked_t*)hint;
+  untrack(t);
+  t->fin(env, data, NULL);
+  free(t);
+}
+
+/* The instance data's finalizer, the last thing an env runs (after its
+ * cleanup hooks and whatever external finalizers the runtime does run). */
+static void env_gone(napi_env env, void* data, void* hint) {
+  tracked_t* head = (tracked_t*)data;
+  (void)env;
+  (void)hint;
+  while (head->next != head) {
+    tracked_t* t = head->next;
+    untrack(t);
+    t->fin(NULL, t->data, NULL);
+    free(t);
+  }
+  free(head);
+}
+
+napi_status aio_create_external(napi_env env, void* data, napi_finalize fin,
+                                napi_value* result) {
+  tracked_t* head = NULL;
+  tracked_t* t;
+  napi_status status = napi_get_instance_data(env, (void**)&head);
+  if (status != napi_ok)
+    return status;
+  if (head == NULL)
+    return napi_generic_failure;
+  t = (tracked_t*)malloc(sizeof(*t));
+  if (t == NULL)
+    return napi_generic_failure;
+  t->data = data;
+  t->fin = fin;
+  status = napi_create_external(env, data, tracked_finalize, t, result);
+  if (status != napi_ok) {
+    free(t);
+    return status;
+  }
+  t->prev = head;
+  t->next = head->next;
+  head->next->prev = t;
+  head->next = t;
+  return napi_ok;
+}
+
 static void handle_finalize(napi_env env, void* data, void* hint) {
   handle_t* h = (handle_t*)data;
   (void)env;
@@ -202,7 +325,7 @@ napi_value aio_shared_wrap(napi_env env, aio_shared_t* s) {
     return aio_throw_errno(env, -ENOMEM, "malloc");
   }
   h->shared = s;
-  if (napi_create_external(env, h, handle_finalize, NULL, &ext) != napi_ok) {
+  if (aio_create_external(env, h, handle_finalize, &ext) != napi_ok) {
     aio_shared_release(s);
     free(h);
     aio_throw_last_napi_error(env);
@@ -607,6 +730,17 @@ static napi_value js_fd_stat(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   napi_value name, caps;
+  tracked_t* head = (tracked_t*)malloc(sizeof(*head));
+  if (head == NULL) {
+    aio_throw_errno(env, -ENOMEM, "malloc");
+    return NULL;
+  }
+  head->prev = head->next = head;
+  if (napi_set_instance_data(env, head, env_gone, NULL) != napi_ok) {
+    free(head);
+    aio_throw_last_napi_error(env);
+    return NULL;
+  }
   napi_property_descriptor props[] = {
       AIO_FN("create", js_create),
       AIO_FN("fromShared", js_from_shared),

@@ -11,6 +11,14 @@
  *              loop thread through a uv_async_t. poll, and kqueue by default.
  *   external - nothing is automatic; the embedder calls dispatch().
  *
+ * Runtimes without libuv (Bun, Deno: AIO_REACTOR_NAPI_ONLY) get no uv call
+ * at all: Bun aborts on uv_poll_init, and Deno's uv_poll emulation delivers
+ * one callback per uv_poll_start (from a new thread each time). There the
+ * thread driver hands batches over with a napi_threadsafe_function, teardown
+ * is a synchronous env cleanup hook (Deno frees an async cleanup hook's
+ * handle itself, so the removal that Node requires double-frees), and nested
+ * is refused.
+ *
  * A nested driver that keeps waking with nothing to take (an fd libuv cannot
  * really watch on this OS) switches itself to the thread driver.
  */
@@ -36,6 +44,9 @@ enum {
   AIO_DRIVER_AUTO = 3 /* nested if the probe says it works, else thread */
 };
 
+/* reactorCreate flags */
+#define AIO_REACTOR_NAPI_ONLY 1
+
 /* Consecutive empty wakes after which the nested driver gives up on itself. */
 #define AIO_SPURIOUS_LIMIT 64
 
@@ -58,6 +69,8 @@ typedef struct aio_reactor_s {
   napi_async_cleanup_hook_handle cleanup;
   uv_poll_t poll;
   uv_async_t async;
+  int napi_only; /* AIO_REACTOR_NAPI_ONLY: no libuv in this runtime */
+  napi_threadsafe_function tsfn; /* the thread driver's hand-off there */
   /* thread driver */
   pthread_t thread;
   int thread_started;
@@ -82,13 +95,18 @@ typedef struct aio_reactor_s {
   int probe; /* AIO_DRIVER_AUTO's evidence: 1 nests, 0 does not, -errno */
 } aio_reactor_t;
 
-static void unref_state(aio_reactor_t* r) {
-  if (--r->refs > 0)
-    return;
+static void drop_references(aio_reactor_t* r) {
   if (r->callback != NULL)
     napi_delete_reference(r->env, r->callback);
   if (r->batch_ref != NULL)
     napi_delete_reference(r->env, r->batch_ref);
+  r->callback = r->batch_ref = NULL;
+}
+
+static void unref_state(aio_reactor_t* r) {
+  if (--r->refs > 0)
+    return;
+  drop_references(r);
   if (r->async_context != NULL)
     napi_async_destroy(r->env, r->async_context);
   if (r->shared != NULL)
@@ -103,7 +121,9 @@ static void unref_state(aio_reactor_t* r) {
 }
 
 /* Calls the JS callback with `count` (-1: "switched to the thread driver",
- * < -1: a wait error, as -errno). Exceptions go to 'uncaughtException'. */
+ * < -1: a wait error, as -errno). Exceptions go to 'uncaughtException'.
+ * Without libuv there is no async context: the thread-safe function's call
+ * already runs in the runtime's callback scope. */
 static void emit(aio_reactor_t* r, int count) {
   napi_handle_scope scope;
   napi_value fn, recv, arg, result;
@@ -113,7 +133,10 @@ static void emit(aio_reactor_t* r, int count) {
   if (napi_get_reference_value(env, r->callback, &fn) == napi_ok &&
       napi_get_global(env, &recv) == napi_ok &&
       napi_create_int32(env, count, &arg) == napi_ok) {
-    if (napi_make_callback(env, r->async_context, recv, fn, 1, &arg, &result) ==
+    if ((r->async_context != NULL
+             ? napi_make_callback(env, r->async_context, recv, fn, 1, &arg,
+                                  &result)
+             : napi_call_function(env, recv, fn, 1, &arg, &result)) ==
         napi_pending_exception) {
       napi_value error;
       if (napi_get_and_clear_last_exception(env, &error) == napi_ok)
@@ -171,8 +194,9 @@ static void on_poll(uv_poll_t* handle, int status, int events) {
   }
 }
 
-static void on_async(uv_async_t* handle) {
-  aio_reactor_t* r = (aio_reactor_t*)handle->data;
+/* Loop thread: takes the helper thread's batch and emits it. Both hand-offs
+ * (uv_async_t, thread-safe function) end here. */
+static void take_batch(aio_reactor_t* r) {
   int n;
   pthread_mutex_lock(&r->lock);
   n = r->pending;
@@ -183,6 +207,28 @@ static void on_async(uv_async_t* handle) {
   pthread_mutex_unlock(&r->lock);
   if (n != 0 && !r->closing)
     emit(r, n);
+}
+
+static void on_async(uv_async_t* handle) {
+  take_batch((aio_reactor_t*)handle->data);
+}
+
+static void on_tsfn(napi_env env, napi_value fn, void* context, void* data) {
+  (void)fn;
+  (void)data;
+  if (env != NULL)
+    take_batch((aio_reactor_t*)context);
+}
+
+/* Helper thread, lock held: tells the loop thread a batch is waiting. Fails
+ * once the runtime is tearing the thread-safe function down. */
+static int wake_loop(aio_reactor_t* r) {
+  if (r->tsfn != NULL)
+    return napi_call_threadsafe_function(r->tsfn, NULL,
+                                         napi_tsfn_nonblocking) == napi_ok
+               ? 0
+               : -1;
+  return uv_async_send(&r->async);
 }
 
 static void* helper_main(void* arg) {
@@ -199,7 +245,8 @@ static void* helper_main(void* arg) {
       /* One batch in flight: the loop thread copies it out, then we go on. A
        * failing wait is reported once and ends the thread (never spins). */
       r->pending = n;
-      uv_async_send(&r->async);
+      if (wake_loop(r) < 0)
+        break;
       while (r->pending != 0 && !r->stop)
         pthread_cond_wait(&r->cond, &r->lock);
     }
@@ -208,18 +255,39 @@ static void* helper_main(void* arg) {
   return NULL;
 }
 
+/* The thread driver's hand-off without libuv. Loop thread, in a handle
+ * scope. Unref'd like the uv handles until a wait retains the reactor. */
+static int create_tsfn(aio_reactor_t* r) {
+  napi_value fn, name;
+  if (napi_get_reference_value(r->env, r->callback, &fn) != napi_ok ||
+      napi_create_string_utf8(r->env, "async-io:reactor", NAPI_AUTO_LENGTH,
+                              &name) != napi_ok ||
+      napi_create_threadsafe_function(r->env, fn, NULL, name, 0, 1, NULL, NULL,
+                                      r, on_tsfn, &r->tsfn) != napi_ok)
+    return -ENOMEM;
+  if (!r->is_ref && napi_unref_threadsafe_function(r->env, r->tsfn) != napi_ok)
+    return -ENOMEM;
+  return 0;
+}
+
 static int start_thread(aio_reactor_t* r) {
   int err;
   r->tbatch = (aio_event_t*)calloc((size_t)r->capacity, sizeof(aio_event_t));
   if (r->tbatch == NULL)
     return -ENOMEM;
-  err = uv_async_init(r->loop, &r->async, on_async);
-  if (err < 0)
-    return err;
-  r->async.data = r;
-  r->handles_open++;
-  if (!r->is_ref)
-    uv_unref((uv_handle_t*)&r->async);
+  if (r->napi_only) {
+    err = create_tsfn(r);
+    if (err < 0)
+      return err;
+  } else {
+    err = uv_async_init(r->loop, &r->async, on_async);
+    if (err < 0)
+      return err;
+    r->async.data = r;
+    r->handles_open++;
+    if (!r->is_ref)
+      uv_unref((uv_handle_t*)&r->async);
+  }
   err = pthread_create(&r->thread, NULL, helper_main, r);
   if (err != 0)
     return -err;
@@ -237,11 +305,9 @@ static void on_close(uv_handle_t* handle) {
   unref_state(r);
 }
 
-/* Env teardown (process exit or Worker termination, waits pending or not):
- * stop the helper thread, close the uv handles, then free. */
-static void teardown(napi_async_cleanup_hook_handle handle, void* arg) {
-  aio_reactor_t* r = (aio_reactor_t*)arg;
-  r->cleanup = handle;
+/* Teardown's first half, on every runtime: nothing is emitted any more, the
+ * owned fds are closed and the helper thread has exited. */
+static void stop(aio_reactor_t* r) {
   r->closing = 1;
   while (r->nowned > 0)
     close(r->owned[--r->nowned]);
@@ -269,6 +335,14 @@ static void teardown(napi_async_cleanup_hook_handle handle, void* arg) {
     pthread_join(r->thread, NULL);
     r->thread_started = 0;
   }
+}
+
+/* Env teardown (process exit or Worker termination, waits pending or not):
+ * stop the helper thread, close the uv handles, then free. */
+static void teardown(napi_async_cleanup_hook_handle handle, void* arg) {
+  aio_reactor_t* r = (aio_reactor_t*)arg;
+  r->cleanup = handle;
+  stop(r);
   if (r->poll.data == r)
     uv_close((uv_handle_t*)&r->poll, on_close);
   if (r->async.data == r)
@@ -281,10 +355,32 @@ static void teardown(napi_async_cleanup_hook_handle handle, void* arg) {
   unref_state(r);
 }
 
+/* The same without libuv: a synchronous env cleanup hook, never removed
+ * (Deno panics on removing a hook that has run: "Cannot remove cleanup hook
+ * which was not registered"). No napi_async_destroy here: Deno aborts on it
+ * in a cleanup hook ("Cannot create a handle without a HandleScope"). */
+static void env_teardown(void* arg) {
+  aio_reactor_t* r = (aio_reactor_t*)arg;
+  stop(r);
+  if (r->tsfn != NULL) {
+    napi_release_threadsafe_function(r->tsfn, napi_tsfn_abort);
+    r->tsfn = NULL;
+  }
+  /* The last chance for N-API calls: the JS handle's finalizer may come
+   * only from the instance data's (env NULL), or never run. */
+  drop_references(r);
+  unref_state(r);
+}
+
 static void finalize(napi_env env, void* data, void* hint) {
-  (void)env;
+  aio_reactor_t* r = (aio_reactor_t*)data;
   (void)hint;
-  unref_state((aio_reactor_t*)data);
+  if (env == NULL) {
+    /* The env is gone: its references and async context went with it. */
+    r->callback = r->batch_ref = NULL;
+    r->async_context = NULL;
+  }
+  unref_state(r);
 }
 
 /* Whether a poller of our kind reports ours readable when it has something:
@@ -313,10 +409,10 @@ static int probe_nesting(aio_front_t* f) {
   return err < 0 ? err : seen < 0 ? seen : err;
 }
 
-/* reactorCreate(driver, callback, Uint32Array batch) -> handle */
+/* reactorCreate(driver, callback, Uint32Array batch, flags?) -> handle */
 napi_value aio_js_reactor_create(napi_env env, napi_callback_info info) {
   aio_args_t a;
-  int64_t driver;
+  int64_t driver, flags = 0;
   napi_typedarray_type type;
   size_t length;
   void* data;
@@ -336,23 +432,28 @@ napi_value aio_js_reactor_create(napi_env env, napi_callback_info info) {
                                NULL) != napi_ok ||
       type != napi_uint32_array || length < 2)
     return aio_throw_type(env, "batch");
+  if (a.argc > 3 &&
+      !aio_int_arg(&a, 3, "flags", 0, AIO_REACTOR_NAPI_ONLY, &flags))
+    return NULL;
   r = (aio_reactor_t*)calloc(1, sizeof(*r));
   if (r == NULL)
     return aio_throw_errno(env, -ENOMEM, "malloc");
   r->env = env;
   r->public_fd = -1;
   r->driver = (int)driver;
+  r->napi_only = (flags & AIO_REACTOR_NAPI_ONLY) != 0;
   r->refs = 1; /* the JS handle; the live state takes one more below */
   r->batch = (aio_event_t*)data;
   r->capacity = (int)(length / 2 > INT_MAX ? INT_MAX : length / 2);
   pthread_mutex_init(&r->lock, NULL);
   pthread_cond_init(&r->cond, NULL);
-  if (napi_get_uv_event_loop(env, &r->loop) != napi_ok ||
+  if ((!r->napi_only && napi_get_uv_event_loop(env, &r->loop) != napi_ok) ||
       napi_create_reference(env, a.argv[1], 1, &r->callback) != napi_ok ||
       napi_create_reference(env, a.argv[2], 1, &r->batch_ref) != napi_ok ||
-      napi_create_string_utf8(env, "async-io:reactor", NAPI_AUTO_LENGTH,
-                              &name) != napi_ok ||
-      napi_async_init(env, NULL, name, &r->async_context) != napi_ok) {
+      (!r->napi_only &&
+       (napi_create_string_utf8(env, "async-io:reactor", NAPI_AUTO_LENGTH,
+                                &name) != napi_ok ||
+        napi_async_init(env, NULL, name, &r->async_context) != napi_ok))) {
     aio_throw_last_napi_error(env);
     unref_state(r);
     return NULL;
@@ -384,7 +485,7 @@ napi_value aio_js_reactor_create(napi_env env, napi_callback_info info) {
     r->driver = (int)driver;
   }
   if (driver == AIO_DRIVER_NESTED) {
-    if (aio_front_fd(r->front) < 0) {
+    if (aio_front_fd(r->front) < 0 || r->napi_only) {
       err = -ENOTSUP;
     } else if ((err = uv_poll_init(r->loop, &r->poll,
                                    aio_front_fd(r->front))) == 0) {
@@ -398,17 +499,22 @@ napi_value aio_js_reactor_create(napi_env env, napi_callback_info info) {
   }
   r->refs++; /* the live state, released by teardown */
   if (err == 0 &&
-      napi_add_async_cleanup_hook(env, teardown, r, &r->cleanup) != napi_ok)
+      (r->napi_only ? napi_add_env_cleanup_hook(env, env_teardown, r)
+                    : napi_add_async_cleanup_hook(env, teardown, r,
+                                                  &r->cleanup)) != napi_ok)
     err = -ENOMEM;
   if (err < 0) {
     /* Undo what was started; the handle never reaches JS. */
-    teardown(r->cleanup, r);
+    if (r->napi_only)
+      env_teardown(r);
+    else
+      teardown(r->cleanup, r);
     unref_state(r);
     return aio_throw_errno(
         env, err,
         driver == AIO_DRIVER_NESTED ? "uv_poll_start" : "pthread_create");
   }
-  if (napi_create_external(env, r, finalize, NULL, &ext) != napi_ok) {
+  if (aio_create_external(env, r, finalize, &ext) != napi_ok) {
     unref_state(r);
     aio_throw_last_napi_error(env);
     return NULL;
@@ -473,6 +579,12 @@ napi_value aio_js_reactor_ref(napi_env env, napi_callback_info info) {
       uv_ref((uv_handle_t*)&r->async);
     else
       uv_unref((uv_handle_t*)&r->async);
+  }
+  if (r->tsfn != NULL &&
+      (on ? napi_ref_threadsafe_function(env, r->tsfn)
+          : napi_unref_threadsafe_function(env, r->tsfn)) != napi_ok) {
+    aio_throw_last_napi_error(env);
+    return NULL;
   }
   return aio_undefined(env);
 }

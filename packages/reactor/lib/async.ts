@@ -311,6 +311,8 @@ export class Async implements Disposable {
   /** waiters queued (each counted once, however many directions it waits for) */
   #pending = 0;
   #closed = false;
+  /** the kernel reported hangup or error: that edge does not come again */
+  #hungUp = false;
   #ref = true;
 
   /**
@@ -554,6 +556,7 @@ export class Async implements Disposable {
   [kOnEvent](flags: number): void {
     // Hangup and error wake every waiter: their next op reports EOF or the error.
     const bits = flags & HUP_ERR ? DIRECTIONS : flags & DIRECTIONS;
+    if (flags & HUP_ERR) this.#hungUp = true;
     this.#strategy.event(bits);
     if (bits & R) this.#wake(this.#readers, flags, null);
     if (bits & W) this.#wake(this.#writers, flags, null);
@@ -659,7 +662,8 @@ export class Async implements Disposable {
     const attempt = (): number | null => {
       const n = bit === R ? native.read(fd, buf) : native.write(fd, buf);
       // A short read/write on a stream fd: drained/full until the next edge.
-      if (n !== null && stream && n > 0 && n < buf.byteLength) this.#strategy.wouldBlock(bit);
+      // (Not after a hangup: the next read is EOF, and no edge would come.)
+      if (n !== null && stream && n > 0 && n < buf.byteLength && !this.#hungUp) this.#strategy.wouldBlock(bit);
       return n;
     };
     return this.#op(bit, attempt, signal, this.#strategy.blocked(bit));

@@ -15,6 +15,7 @@ import {
   type ReactorHandle,
   systemError,
 } from '@async-io/backend-core';
+import { detectRuntime } from './runtime.js';
 import { type Attempt, type Selection, selectBackend } from './select.js';
 
 /*
@@ -47,6 +48,8 @@ const debug = debuglog('async-io');
 const BATCH = 1024;
 /** reactorCreate's driver code for "probe, then nested or thread" */
 const AUTO = 3;
+/** reactorCreate flag: no libuv (thread-safe function hand-off, env cleanup hook) */
+const NAPI_ONLY = 1;
 
 /** Called with an event's flags word (FLAG_* bits). @internal */
 export const kOnEvent = Symbol('async-io.onEvent');
@@ -95,7 +98,8 @@ export function reactorCore(): ReactorCore {
  * Chooses how the reactor is driven; call before its first use.
  * `'auto'` (default) decides by evidence: with a kernel poller fd, a start-up
  * probe asks a second poller of the same kind whether it sees the reactor's fd
- * turn readable, and nests where it does; `thread` otherwise (and on poll).
+ * turn readable, and nests where it does; `thread` otherwise (on poll, and
+ * under Bun and Deno, which have no libuv to nest in).
  * `'external'` drives nothing: you
  * watch `reactorFd()` and call `Reactor.get().dispatch()`.
  *
@@ -159,12 +163,21 @@ export class ReactorCore {
     if (option === 'nested' && !row.hasFd) {
       throw invalidArgValue('options.driver', option, `is not possible with the ${row.name} backend (it has no fd)`);
     }
+    const runtime = detectRuntime();
+    if (option === 'nested' && !runtime.libuv) {
+      throw codedError(
+        'ERR_ASYNC_IO_DRIVER',
+        `The nested driver needs libuv, ${runtime.name === 'node' ? 'which ASYNC_IO_NO_LIBUV=1 turns off' : `which ${runtime.name} does not have`}: use 'thread' (or 'auto') or 'external'`,
+      );
+    }
     const native = mod.native;
     this.#native = native;
-    // 'auto' with a kernel poller fd: the native side probes whether a poller
-    // of the same kind sees ours turn readable, and nests only if it does.
-    const code = option !== 'auto' ? REACTOR_DRIVERS.indexOf(option) : row.hasFd ? AUTO : REACTOR_DRIVERS.indexOf('thread');
-    this.#handle = native.reactorCreate(code, this.#onBatch, this.#batch);
+    // 'auto' with a kernel poller fd and libuv: the native side probes
+    // whether a poller of the same kind sees ours turn readable, and nests
+    // only if it does.
+    const nestable = row.hasFd && runtime.libuv;
+    const code = option !== 'auto' ? REACTOR_DRIVERS.indexOf(option) : nestable ? AUTO : REACTOR_DRIVERS.indexOf('thread');
+    this.#handle = native.reactorCreate(code, this.#onBatch, this.#batch, runtime.libuv ? 0 : NAPI_ONLY);
     const driver = REACTOR_DRIVERS[native.reactorDriver(this.#handle)]!;
     this.#driver = driver;
     const probe = native.reactorProbe(this.#handle);
@@ -173,6 +186,8 @@ export class ReactorCore {
         ? `configure({ driver: '${option}' })`
         : !row.hasFd
           ? `the ${row.name} backend has no fd to nest: thread`
+          : !runtime.libuv
+            ? `${runtime.name} has no libuv to nest in: thread`
           : probe === 1
             ? `probe: a second ${row.name} poller saw the reactor's fd turn readable: nested`
             : probe === 0
@@ -186,7 +201,7 @@ export class ReactorCore {
     // reactor (or make libuv abort on a watched fd that vanished).
     const fd = native.reactorFd(this.#handle);
     this.fd = fd < 0 ? null : fd;
-    debug('reactor: backend %s, driver %s (%s), fd %s', this.backend, driver, this.driverReason, this.fd);
+    debug('reactor: backend %s, driver %s (%s), fd %s, runtime %s %s', this.backend, driver, this.driverReason, this.fd, runtime.name, runtime.version);
   }
 
   get driver(): DriverName {
