@@ -9,11 +9,7 @@
 // table is then re-read from the start and compared with the last copy.
 // Ctrl-C stops it.
 import { openSync, readSync } from 'node:fs';
-import { Async, configure } from '@async-io/reactor';
-
-// Priority events run on the thread driver for now: the default driver does
-// not yet deliver them for this file.
-configure({ driver: 'thread' });
+import { Async } from '@async-io/reactor';
 
 /** The mount table: mount id -> "mountpoint (fstype source)". */
 function mounts(fd) {
