@@ -580,8 +580,7 @@ int port_getn(int port, port_event_t list[], uint_t max, uint_t* nget,
   }
   for (;;) {
     struct epoll_event tmp[64];
-    struct timespec rem;
-    int r, want;
+    int r, want, ms = -1;
     err = pull(sp, sp->qlen < max ? max - sp->qlen : 0);
     if (err != 0)
       goto out;
@@ -593,20 +592,14 @@ int port_getn(int port, port_event_t list[], uint_t max, uint_t* nget,
         err = ETIME;
         break;
       }
-      rem.tv_sec = (time_t)(left / 1000000000);
-      rem.tv_nsec = (long)(left % 1000000000);
+      ms = (int)((left + 999999) / 1000000);
     }
     /* Block in epoll_wait itself, never in poll() on the epoll fd: that
      * would poll every ready item first, and a file that reports a change
      * only once (/proc/self/mountinfo) would show it to that poll alone. */
     want = max - sp->qlen > 64 ? 64 : (int)(max - sp->qlen);
     pthread_mutex_unlock(&sp->lock);
-    r = epoll_wait(
-        sp->epfd, tmp, want,
-        timeout == NULL
-            ? -1
-            : (int)((rem.tv_sec * 1000000000 + rem.tv_nsec + 999999) /
-                    1000000));
+    r = epoll_wait(sp->epfd, tmp, want, ms);
     err = r < 0 ? errno : 0;
     pthread_mutex_lock(&sp->lock);
     /* Interrupted: no events; what is queued stays queued. */
