@@ -10,7 +10,7 @@
 //   node run.mjs --smoke     every program once, tiny sizes, no outputs; exit 1 on any failure
 //   node run.mjs --build-only  compile the C programs and stop
 //   node run.mjs --report    re-render RESULTS.md and chart.svg from results.json
-// Also: BENCH_FULL=1, --reps=N, --only=w1,w2,w3,rss, --contenders=a,b
+// Also: BENCH_FULL=1, --reps=N, --only=w1,w2,w3,w4,rss, --contenders=a,b
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -24,9 +24,9 @@ const flag = (name) => argv.includes(`--${name}`);
 const option = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 
 const MODES = {
-  smoke: { reps: 1, ms: 10, warm: 5, P: [1, 8], N: [64], samples: 50, rssEvents: 4096, timeout: 15_000 },
-  quick: { reps: 3, ms: 150, warm: 40, P: [1, 64, 1024], N: [1000, 10000, 19000], samples: 1000, rssEvents: 1_000_000, timeout: 60_000 },
-  full: { reps: 5, ms: 700, warm: 150, P: [1, 64, 1024], N: [1000, 10000, 19000], samples: 5000, rssEvents: 10_000_000, timeout: 180_000 },
+  smoke: { reps: 1, ms: 10, warm: 5, P: [1, 8], N: [64], samples: 50, rssEvents: 4096, bytes: 4 << 20, timeout: 15_000 },
+  quick: { reps: 3, ms: 150, warm: 40, P: [1, 64, 1024], N: [1000, 10000, 19000], samples: 1000, rssEvents: 1_000_000, bytes: 64 << 20, timeout: 60_000 },
+  full: { reps: 5, ms: 700, warm: 150, P: [1, 64, 1024], N: [1000, 10000, 19000], samples: 5000, rssEvents: 10_000_000, bytes: 256 << 20, timeout: 180_000 },
 };
 const modeName = flag('smoke') ? 'smoke' : flag('full') || process.env.BENCH_FULL === '1' ? 'full' : 'quick';
 const mode = { ...MODES[modeName] };
@@ -38,7 +38,14 @@ const only = option('only')?.split(',');
 const node = (file, env = {}) => ({ cmd: process.execPath, pre: [path.join(here, 'programs', file)], env });
 const c = (name) => ({ cmd: path.join(buildDir, name), pre: [], env: {} });
 
-/** Every contender, in table order. `family` picks the colour in the chart. */
+const W1 = ['w1'];
+const W4 = ['w4'];
+/**
+ * Every contender, in table order. `workloads`: the ones it runs (default
+ * W1–W3). `base`: the baseline of a workload's ratios (C epoll for W1–W3,
+ * the C read loop for W4).
+ */
+const BASE = { w1: 'c-epoll', w2: 'c-epoll', w3: 'c-epoll', w4: 'c-bulk' };
 const CONTENDERS = [
   { id: 'c-epoll', label: 'C epoll (baseline)', ...c('epoll') },
   { id: 'c-poll', label: 'C poll()', ...c('poll') },
@@ -47,12 +54,24 @@ const CONTENDERS = [
   { id: 'reactor-epoll-read', label: 'our Reactor/Async, epoll (handle.read)', ...node('reactor.mjs', { ASYNC_IO_BACKEND: 'epoll' }), args: ['api=read'] },
   { id: 'poller-poll', label: 'our Poller, poll backend', ...node('poller.mjs'), args: ['backend=poll'] },
   { id: 'reactor-poll', label: 'our Reactor/Async, ASYNC_IO_BACKEND=poll', ...node('reactor.mjs', { ASYNC_IO_BACKEND: 'poll' }) },
+  { id: 'reactor-epoll-nested-readable', label: 'our facade, epoll, nested driver (readable() loop)', ...node('reactor.mjs', { ASYNC_IO_BACKEND: 'epoll' }), args: ['api=readable', 'driver=nested'], workloads: W1 },
+  { id: 'reactor-epoll-thread-readable', label: 'our facade, epoll, thread driver (readable() loop)', ...node('reactor.mjs', { ASYNC_IO_BACKEND: 'epoll' }), args: ['api=readable', 'driver=thread'], workloads: W1 },
+  { id: 'reactor-poll-readable', label: 'our facade, ASYNC_IO_BACKEND=poll (readable() loop)', ...node('reactor.mjs', { ASYNC_IO_BACKEND: 'poll' }), args: ['api=readable'], workloads: W1 },
+  { id: 'watcher-epoll', label: 'our watch() callback watcher, epoll', ...node('watcher.mjs', { ASYNC_IO_BACKEND: 'epoll' }), workloads: W1 },
   { id: 'npm-epoll', label: 'npm epoll 4.x', ...node('npm-epoll.mjs') },
   { id: 'node-net', label: 'Node core net.Socket on pipes', ...node('node-net.mjs') },
   { id: 'floor', label: 'no-poller floor (sync write+read; W2: Atomics)', ...node('floor.mjs') },
+  { id: 'c-bulk', label: 'C blocking read() loop (W4 baseline)', ...c('bulk'), args: [], workloads: W4 },
+  { id: 'bulk-read', label: 'our Async#read loop', ...node('bulk.mjs'), args: ['kind=read'], workloads: W4 },
+  { id: 'bulk-stream', label: 'our createReadStream(fd)', ...node('bulk.mjs'), args: ['kind=stream'], workloads: W4 },
+  { id: 'bulk-net', label: 'Node core net.Socket({ fd }) on the pipe', ...node('bulk.mjs'), args: ['kind=net'], workloads: W4 },
+  { id: 'bulk-fs', label: 'node:fs createReadStream on a FIFO (thread pool)', ...node('bulk.mjs'), args: ['kind=fs'], workloads: W4 },
 ];
+for (const k of CONTENDERS) k.workloads ??= ['w1', 'w2', 'w3'];
+/** The contenders of one workload. */
+const runsIn = (workload) => contenders.filter((k) => k.workloads.includes(workload));
 const chosen = option('contenders')?.split(',');
-const contenders = CONTENDERS.filter((k) => !chosen || k.id === 'c-epoll' || chosen.includes(k.id));
+const contenders = CONTENDERS.filter((k) => !chosen || Object.values(BASE).includes(k.id) || chosen.includes(k.id));
 
 /** The cases: one workload at one size, each run by every contender. */
 function cases() {
@@ -60,6 +79,7 @@ function cases() {
   for (const P of mode.P) out.push({ workload: 'w1', key: `w1 P=${P}`, args: [`P=${P}`, `ms=${mode.ms}`, `warm=${mode.warm}`] });
   out.push({ workload: 'w2', key: 'w2', args: [`samples=${mode.samples}`] });
   for (const N of mode.N) out.push({ workload: 'w3', key: `w3 N=${N}`, args: [`N=${N}`, `ms=${mode.ms}`, `warm=${mode.warm}`] });
+  out.push({ workload: 'w4', key: `w4 ${mode.bytes >> 20}MiB`, args: [`bytes=${mode.bytes}`] });
   return out.filter((k) => !only || only.includes(k.workload));
 }
 
@@ -69,7 +89,7 @@ function buildC() {
   mkdirSync(buildDir, { recursive: true });
   const srcDir = path.join(here, 'c');
   const header = statSync(path.join(srcDir, 'common.h')).mtimeMs;
-  for (const name of ['epoll', 'poll']) {
+  for (const name of ['epoll', 'poll', 'bulk']) {
     const src = path.join(srcDir, `${name}.c`);
     const out = path.join(buildDir, name);
     if (existsSync(out) && statSync(out).mtimeMs > Math.max(header, statSync(src).mtimeMs)) continue;
@@ -104,7 +124,7 @@ function runOne(k, workload, args) {
   else if (r.status !== 0) problem ??= `exit ${r.status ?? r.signal}`;
   if (parsed && parsed.ok === false) problem = parsed.error;
   if (!problem && parsed && !parsed.skipped) {
-    const need = workload === 'w2' ? ['p50_ns', 'p99_ns'] : ['ns_per_event', 'events'];
+    const need = workload === 'w2' ? ['p50_ns', 'p99_ns'] : workload === 'w4' ? ['ns_per_event', 'events', 'bytes_per_s', 'cpu_ns_per_gib'] : ['ns_per_event', 'events'];
     for (const f of need) if (!(typeof parsed[f] === 'number' && parsed[f] > 0)) problem = `missing or bad field ${f}`;
   }
   if (problem) return { ...base, ok: false, error: problem, stderr: (r.stderr ?? '').slice(-2000) };
@@ -161,9 +181,9 @@ function summarize(runs, caseList) {
   const out = [];
   for (const k of caseList) {
     const row = { key: k.key, workload: k.workload, contenders: {} };
-    const base = runs.filter((r) => r.case === k.key && r.contender === 'c-epoll' && r.ok && !r.skipped);
+    const base = runs.filter((r) => r.case === k.key && r.contender === BASE[k.workload] && r.ok && !r.skipped);
     const metric = k.workload === 'w2' ? 'p50_ns' : 'ns_per_event';
-    for (const cont of contenders) {
+    for (const cont of runsIn(k.workload)) {
       const mine = runs.filter((r) => r.case === k.key && r.contender === cont.id);
       const good = mine.filter((r) => r.ok && !r.skipped);
       const s = { label: cont.label };
@@ -176,6 +196,10 @@ function summarize(runs, caseList) {
         } else {
           s.ns_per_event = spread(good.map((r) => r.ns_per_event));
           s.events_per_s = spread(good.map((r) => r.events_per_s));
+          if (k.workload === 'w4') {
+            s.bytes_per_s = spread(good.map((r) => r.bytes_per_s));
+            s.cpu_ns_per_gib = spread(good.map((r) => r.cpu_ns_per_gib));
+          }
         }
         // Ratio per repetition (same rep, same machine state), then median.
         const ratios = [];
@@ -211,19 +235,35 @@ function idleScale(runs, caseList) {
   return out;
 }
 
-function targets(summary, scale, rss) {
+/** a's `field` ÷ b's, per repetition (same rep: same machine state), then the spread. */
+function pairRatio(runs, key, a, b, field) {
+  const ratios = [];
+  for (const ra of runs.filter((r) => r.case === key && r.contender === a && r.ok && !r.skipped)) {
+    const rb = runs.find((r) => r.case === key && r.contender === b && r.rep === ra.rep && r.ok && !r.skipped);
+    if (rb) ratios.push(ra[field] / rb[field]);
+  }
+  return spread(ratios);
+}
+
+function targets(summary, scale, rss, runs = []) {
   const t = [];
   const ratioOf = (key, id) => summary.find((s) => s.key === key)?.contenders[id]?.ratio ?? null;
-  const add = (name, measured, limit, note = '') => {
+  /** `dir` '<=': lower is better (a cost); '>=': higher is better (a throughput). */
+  const add = (name, measured, limit, note = '', dir = '<=') => {
     const value = measured?.median ?? null;
     t.push({
       target: name,
       limit,
+      dir,
       measured: value,
       range: measured ? [measured.min, measured.max] : null,
-      status: value === null ? 'not measured' : value <= limit ? 'met' : 'missed',
+      status: value === null ? 'not measured' : (dir === '<=' ? value <= limit : value >= limit) ? 'met' : 'missed',
       note,
     });
+  };
+  const skipNote = (key, id) => {
+    const s = summary.find((x) => x.key === key)?.contenders[id];
+    return s?.skipped ? `skipped: ${s.skipped}` : s?.failed ? `failed: ${String(s.failed).split('\n')[0]}` : '';
   };
   for (const P of [64, 1024]) add(`W1 P=${P}: Reactor/Async (readWith) ÷ C epoll`, ratioOf(`w1 P=${P}`, 'reactor-epoll'), 2.3);
   for (const P of [64, 1024]) add(`W1 P=${P}: Reactor/Async (handle.read) ÷ C epoll`, ratioOf(`w1 P=${P}`, 'reactor-epoll-read'), 2.3);
@@ -232,6 +272,18 @@ function targets(summary, scale, rss) {
     for (const id of ['poller-epoll', 'reactor-epoll'])
       add(`W3 ${id}: cost at ${scale.to.split(' ')[1]} idle ÷ at ${scale.from.split(' ')[1]}`, scale.contenders[id] ?? null, 1.1,
         scale.contenders['c-epoll'] ? `C epoll itself: ${scale.contenders['c-epoll'].median.toFixed(3)}` : '');
+  }
+  for (const P of [64, 1024])
+    add(`W1 P=${P}: thread driver ÷ nested driver (readable() loop, epoll)`, pairRatio(runs, `w1 P=${P}`, 'reactor-epoll-thread-readable', 'reactor-epoll-nested-readable', 'ns_per_event'), 1.15,
+      'per repetition, the two facade runs of the same repetition');
+  for (const [P, limit] of [[1, 10], [64, 3], [1024, 4]])
+    add(`W1 P=${P}: facade on poll (readable() loop) ÷ C epoll`, ratioOf(`w1 P=${P}`, 'reactor-poll-readable'), limit, skipNote(`w1 P=${P}`, 'reactor-poll-readable'));
+  for (const P of [64, 1024]) add(`W1 P=${P}: watch() callback watcher ÷ C epoll`, ratioOf(`w1 P=${P}`, 'watcher-epoll'), 1.6, skipNote(`w1 P=${P}`, 'watcher-epoll'));
+  const w4 = summary.find((s) => s.workload === 'w4')?.key;
+  if (w4) {
+    add(`W4 ${w4.split(' ')[1]}: our stream ÷ net.Socket, bytes/s`, pairRatio(runs, w4, 'bulk-stream', 'bulk-net', 'bytes_per_s'), 1.0, skipNote(w4, 'bulk-stream'), '>=');
+    add(`W4 ${w4.split(' ')[1]}: our stream ÷ fs.createReadStream (FIFO), bytes/s`, pairRatio(runs, w4, 'bulk-stream', 'bulk-fs', 'bytes_per_s'), 2.0, skipNote(w4, 'bulk-stream'), '>=');
+    add(`W4 ${w4.split(' ')[1]}: Async#read loop ÷ C read loop, bytes/s`, pairRatio(runs, w4, 'bulk-read', 'c-bulk', 'bytes_per_s'), 0.8, '', '>=');
   }
   add('W2 p50: Poller notify() ÷ C epoll (eventfd)', ratioOf('w2', 'poller-epoll'), 1.2);
   add('W2 p50: Reactor/Async (pipe byte from a Worker) ÷ C epoll', ratioOf('w2', 'reactor-epoll'), 1.2, 'informational: the facade has no notify(); its wake is a pipe byte');
@@ -258,6 +310,7 @@ function markdown(result) {
   L.push('analysis at the end comes from `bench/analysis.md`.', '');
   L.push(`- mode: **${meta.mode}** — ${meta.reps} repetitions; each W1/W3 run measures ${meta.ms} ms after ${meta.warm} ms of warm-up; W2 takes ${meta.samples} samples per run`);
   L.push(`- machine: ${meta.machine.nproc} CPUs (\`nproc\`), ${meta.machine.cpu}; ${meta.machine.kernel}; Node ${meta.machine.node}; fd limit ${meta.machine.fd_limit}; load average ${meta.machine.loadavg_start.join(' ')} at start`);
+  L.push(`- **the machine is shared** (other jobs run on its ${meta.machine.nproc} CPUs during the run; load average ${meta.machine.loadavg_start.join(' ')} at start${meta.machine.loadavg_end ? `, ${meta.machine.loadavg_end.join(' ')} at the end` : ''}): absolute figures are noisy; read the ratios, which are medians of interleaved repetitions`);
   L.push(`- contenders alternate within each repetition (rotated order); every ratio is computed per repetition against C epoll in the same repetition, then the median is taken; ranges are min–max over repetitions`);
   L.push(`- npm \`epoll\` ${meta.machine.npm_epoll ?? '(not installed)'}; JS contenders all do their I/O with the same native \`read\`/\`write\` helpers, so only the readiness path differs`, '');
 
@@ -266,7 +319,7 @@ function markdown(result) {
   for (const t of tg) {
     const isRss = t.target.startsWith('RSS');
     const f = isRss ? (x) => `${(x * 100).toFixed(1)}%` : (x) => x.toFixed(2);
-    L.push(`| ${t.target} | ${isRss ? '≤ 5%' : `≤ ${t.limit}`} | ${t.measured === null ? '—' : f(t.measured)} | ${t.range ? `${f(t.range[0])}–${f(t.range[1])}` : ''} | ${t.status === 'met' ? '**met**' : t.status === 'missed' ? '**MISSED**' : t.status} | ${t.note} |`);
+    L.push(`| ${t.target} | ${isRss ? '≤ 5%' : `${t.dir === '>=' ? '≥' : '≤'} ${t.limit}`} | ${t.measured === null ? '—' : f(t.measured)} | ${t.range ? `${f(t.range[0])}–${f(t.range[1])}` : ''} | ${t.status === 'met' ? '**met**' : t.status === 'missed' ? '**MISSED**' : t.status} | ${t.note} |`);
   }
   L.push('');
 
@@ -276,7 +329,7 @@ function markdown(result) {
     L.push(`## ${title}`, '', desc, '');
     L.push(`| contender | ${rows.map((r) => r.key.split(' ')[1]).join(' | ')} |`);
     L.push(`| --- | ${rows.map(() => '---:').join(' | ')} |`);
-    for (const cont of contenders) {
+    for (const cont of runsIn(workload)) {
       const cells = rows.map((r) => {
         const s = r.contenders[cont.id];
         if (s.skipped) return `skipped: ${s.skipped.split('(')[0].trim()}`;
@@ -298,12 +351,28 @@ function markdown(result) {
     }
     L.push('');
   }
+  const w4 = summary.find((s) => s.workload === 'w4');
+  if (w4) {
+    L.push(`## W4 bulk throughput (${w4.key.split(' ')[1]})`, '');
+    L.push('A writer process (`.build/bulk write`) pushes the bytes through a pipe (a FIFO for `node:fs`) in 64 KiB chunks; the reader is timed from its first chunk to EOF. CPU is the reading process only (`process.cpuUsage()`, all its threads; `getrusage` for C). The C reader forks its writer and loops on a blocking `read()`.', '');
+    L.push('| contender | throughput (min–max) | CPU per GiB read (min–max) | bytes/s ÷ C | CPU ÷ C |', '| --- | ---: | ---: | ---: | ---: |');
+    const gib = (x) => `${(x / 2 ** 30).toFixed(2)} GiB/s`;
+    const cpu = (x) => `${(x / 1e6).toFixed(0)} ms`;
+    const base = w4.contenders['c-bulk'];
+    for (const cont of runsIn('w4')) {
+      const s = w4.contenders[cont.id];
+      if (s.skipped) L.push(`| ${cont.label} | skipped: ${s.skipped} | | | |`);
+      else if (!s.bytes_per_s) L.push(`| ${cont.label} | failed: ${String(s.failed ?? '?').split('\n')[0].slice(0, 80)} | | | |`);
+      else L.push(`| ${cont.label} | ${gib(s.bytes_per_s.median)} (${rangeOf(s.bytes_per_s, gib)}) | ${cpu(s.cpu_ns_per_gib.median)} (${rangeOf(s.cpu_ns_per_gib, cpu)}) | ${base?.bytes_per_s ? fmtX(s.bytes_per_s.median / base.bytes_per_s.median) : '—'} | ${base?.cpu_ns_per_gib ? fmtX(s.cpu_ns_per_gib.median / base.cpu_ns_per_gib.median) : '—'} |`);
+    }
+    L.push('', 'The ratio columns are of medians; the targets above take the ratio per repetition, then the median.', '');
+  }
   const w2 = summary.find((s) => s.workload === 'w2');
   if (w2) {
     L.push('## W2 wake-up latency', '');
     L.push('A waker thread (a Worker for JS, a pthread for C) waits 200 µs after the main thread says it is about to block, stamps CLOCK_MONOTONIC and wakes it: C and Poller through an eventfd / `notify()`; the Reactor, npm epoll and net.Socket through one byte in a pipe; the floor with `Atomics.notify`. Latency is stamp → main thread running again.', '');
     L.push('| contender | p50 (min–max) | p99 (min–max) | p50 ÷ C epoll |', '| --- | ---: | ---: | ---: |');
-    for (const cont of contenders) {
+    for (const cont of runsIn('w2')) {
       const s = w2.contenders[cont.id];
       if (s.skipped) L.push(`| ${cont.label} | skipped: ${s.skipped.split('(')[0].trim()} | | |`);
       else if (!s.p50_ns) L.push(`| ${cont.label} | failed | | |`);
@@ -338,13 +407,15 @@ function markdown(result) {
 const COLORS = {
   'c-epoll': '#333333', 'c-poll': '#888888', 'poller-epoll': '#1f77b4', 'reactor-epoll': '#2ca02c', 'reactor-epoll-read': '#17becf',
   'poller-poll': '#9ecae1', 'reactor-poll': '#a1d99b', 'npm-epoll': '#d62728', 'node-net': '#ff7f0e', floor: '#9467bd',
+  'reactor-epoll-nested-readable': '#006d2c', 'reactor-epoll-thread-readable': '#74c476', 'reactor-poll-readable': '#c7e9c0', 'watcher-epoll': '#08519c',
+  'c-bulk': '#333333', 'bulk-read': '#2ca02c', 'bulk-stream': '#08519c', 'bulk-net': '#ff7f0e', 'bulk-fs': '#8c564b',
 };
 
 /** Grouped horizontal bars, log scale: cost per event ÷ C epoll. Hand-written SVG. */
 function chart(summary, meta) {
   const groups = summary.map((s) => ({
-    name: s.workload === 'w2' ? 'W2 wake p50' : s.key.toUpperCase().replace('W1 ', 'W1 ').replace('W3 ', 'W3 '),
-    bars: contenders
+    name: s.workload === 'w2' ? 'W2 wake p50' : s.workload === 'w4' ? 'W4 ÷ C read' : s.key.toUpperCase().replace('W1 ', 'W1 ').replace('W3 ', 'W3 '),
+    bars: runsIn(s.workload)
       .map((k) => ({ id: k.id, label: k.label, r: s.contenders[k.id]?.ratio }))
       .filter((b) => b.r),
   }));
@@ -403,7 +474,7 @@ function chart(summary, meta) {
 function report() {
   const r = JSON.parse(readFileSync(path.join(here, 'results.json'), 'utf8'));
   const rss = r.rss?.ok ? { ...r.rss, P: 64 } : r.rss;
-  r.targets = targets(r.summary, r.idle_scale, r.rss); // the rules may have changed since the run
+  r.targets = targets(r.summary, r.idle_scale, r.rss, r.runs); // the rules may have changed since the run
   writeFileSync(path.join(here, 'results.json'), JSON.stringify(r, null, 2) + '\n');
   writeFileSync(path.join(here, 'RESULTS.md'), markdown({ meta: r.meta, summary: r.summary, scale: r.idle_scale, targets: r.targets, rss, runs: r.runs }));
   writeFileSync(path.join(here, 'chart.svg'), chart(r.summary, r.meta));
@@ -422,12 +493,12 @@ function main() {
   const runs = [];
   for (let rep = 0; rep < mode.reps; rep++) {
     for (const [ci, k] of caseList.entries()) {
-      const order = rotate(contenders, rep + ci);
+      const order = rotate(runsIn(k.workload), rep + ci);
       const line = [];
       for (const cont of order) {
         const r = runOne(cont, k.workload, k.args);
         runs.push({ ...r, case: k.key, rep });
-        line.push(`${cont.id} ${r.skipped ? 'skipped' : !r.ok ? 'FAILED' : k.workload === 'w2' ? fmtNs(r.p50_ns) : fmtNs(r.ns_per_event)}`);
+        line.push(`${cont.id} ${r.skipped ? 'skipped' : !r.ok ? 'FAILED' : k.workload === 'w2' ? fmtNs(r.p50_ns) : k.workload === 'w4' ? `${(r.bytes_per_s / 2 ** 30).toFixed(2)} GiB/s` : fmtNs(r.ns_per_event)}`);
         if (!r.ok) console.error(`  ${cont.id} ${k.key}: ${r.error}\n${r.stderr ?? ''}`);
       }
       console.log(`rep ${rep + 1}/${mode.reps} ${k.key.padEnd(10)} ${line.join(' · ')}`);
@@ -451,7 +522,7 @@ function main() {
   meta.machine.loadavg_end = os.loadavg().map((x) => +x.toFixed(2));
   const summary = summarize(runs, caseList);
   const scale = idleScale(runs, caseList);
-  const tg = targets(summary, scale, rss && { ...rss, events: rss.events ?? mode.rssEvents });
+  const tg = targets(summary, scale, rss && { ...rss, events: rss.events ?? mode.rssEvents }, runs);
   const result = { meta, targets: tg, summary, idle_scale: scale, rss, runs };
   writeFileSync(path.join(here, 'results.json'), JSON.stringify(result, null, 2) + '\n');
   writeFileSync(path.join(here, 'RESULTS.md'), markdown({ meta, summary, scale, targets: tg, rss: rss?.ok ? { ...rss, P: 64 } : rss, runs }));

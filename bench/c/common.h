@@ -17,19 +17,20 @@
 #include <time.h>
 #include <unistd.h>
 
-static int64_t now_ns(void) {
+static inline int64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void die(const char* what) {
+static inline void die(const char* what) {
   /* Still one JSON line, so the runner can report what broke. */
   printf("{\"ok\":false,\"error\":\"%s: %s\"}\n", what, strerror(errno));
   exit(1);
 }
 
-static long arg_long(int argc, char** argv, const char* name, long dflt) {
+static inline long arg_long(int argc, char** argv, const char* name,
+                            long dflt) {
   size_t len = strlen(name);
   for (int i = 2; i < argc; i++)
     if (strncmp(argv[i], name, len) == 0 && argv[i][len] == '=')
@@ -37,19 +38,19 @@ static long arg_long(int argc, char** argv, const char* name, long dflt) {
   return dflt;
 }
 
-static long rss_kb(void) {
+static inline long rss_kb(void) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   return ru.ru_maxrss;
 }
 
-static void make_pipe(int fds[2]) {
+static inline void make_pipe(int fds[2]) {
   if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0)
     die("pipe2");
 }
 
 /* W3's idle fds: both ends of AF_UNIX socket pairs, watched for reading. */
-static void make_socketpair(int fds[2]) {
+static inline void make_socketpair(int fds[2]) {
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) <
       0)
     die("socketpair");
@@ -63,7 +64,7 @@ struct clockcheck {
   int64_t last;
 };
 
-static int64_t clock_due(struct clockcheck* c) {
+static inline int64_t clock_due(struct clockcheck* c) {
   int64_t t;
   if (--c->left > 0)
     return 0;
@@ -75,8 +76,9 @@ static int64_t clock_due(struct clockcheck* c) {
   return t;
 }
 
-static void print_rate(const char* contender, const char* workload,
-                       const char* param, long pval, long events, int64_t ns) {
+static inline void print_rate(const char* contender, const char* workload,
+                              const char* param, long pval, long events,
+                              int64_t ns) {
   printf(
       "{\"ok\":true,\"contender\":\"%s\",\"workload\":\"%s\",\"params\":{\"%"
       "s\":%ld},"
@@ -91,7 +93,7 @@ static int cmp_i64(const void* a, const void* b) {
   return x < y ? -1 : x > y;
 }
 
-static void print_latency(const char* contender, int64_t* lat, long n) {
+static inline void print_latency(const char* contender, int64_t* lat, long n) {
   qsort(lat, (size_t)n, sizeof(*lat), cmp_i64);
   printf(
       "{\"ok\":true,\"contender\":\"%s\",\"workload\":\"w2\",\"params\":{"
@@ -112,7 +114,7 @@ struct waker {
   void* arg;
 };
 
-static void* waker_main(void* p) {
+static inline void* waker_main(void* p) {
   struct waker* w = (struct waker*)p;
   struct timespec gap = {0, 200000};
   for (;;) {

@@ -1,6 +1,8 @@
 // Our facade: Reactor + Async, the promise path (readWith). The backend is
 // whatever the facade selects; the runner forces it with ASYNC_IO_BACKEND.
 //   node reactor.mjs w1 P=64 | w2 samples=N | w3 N=10000 | rss events=10000000 P=64
+//   api=read | api=readable (await handle.readable(), then read(fd, buf))
+//   driver=nested|thread (configure() before first use; default: the facade's choice)
 import { latency, loadBackend, parseArgs, rate, run, sampleWakes, skip, timedAsync, Waker } from './lib.mjs';
 
 const a = parseArgs();
@@ -8,15 +10,18 @@ const backend = process.env.ASYNC_IO_BACKEND ?? 'epoll';
 // api=read: handle.read(buf) (skips the read a drained stream fd would fail);
 // default: readWith(() => read(fd, buf)).
 const useRead = a.api === 'read';
-const contender = `reactor-${backend}${useRead ? '-read' : ''}`;
+const useReadable = a.api === 'readable';
+const contender = `reactor-${backend}${a.driver ? `-${a.driver}` : ''}${a.api ? `-${a.api}` : ''}`;
 
 run(async () => {
   if (backend === 'poll') {
     const { mod, error } = await loadBackend('poll');
     if (!mod) skip(contender, a.workload, `poll backend not built (${String(error?.message ?? error).split('\n')[0]})`);
   }
-  const { Async, backendInfo, pipe, read, socketpair, write } = await import('@async-io/reactor');
+  const { Async, backendInfo, configure, pipe, read, socketpair, write } = await import('@async-io/reactor');
+  if (a.driver) configure({ driver: a.driver });
   const info = backendInfo();
+  if (a.driver && info.driver !== a.driver) throw new Error(`asked for the ${a.driver} driver, got ${info.driver}`);
   if (info.name !== backend) throw new Error(`expected the ${backend} backend, the facade chose ${info.name}`);
   const one = Buffer.from('x');
   const buf = Buffer.alloc(1);
@@ -37,8 +42,21 @@ run(async () => {
     }
     const reads = new Array(P);
     const big = Buffer.alloc(64); // larger than a message: a short read = drained
+    // The readable() loop a user with their own read call writes: wait, then
+    // read with the fd helper; a wait that resolves with nothing to read
+    // (null = would block) would wait again, and is counted.
+    let spurious = 0;
+    const waitThenRead = async (i) => {
+      for (;;) {
+        await handles[i].readable();
+        if (read(rfd[i], buf) !== null) return;
+        spurious++;
+      }
+    };
+    pingpong.spurious = () => spurious;
     return () => {
-      if (useRead) for (let i = 0; i < P; i++) reads[i] = handles[i].read(big);
+      if (useReadable) for (let i = 0; i < P; i++) reads[i] = waitThenRead(i);
+      else if (useRead) for (let i = 0; i < P; i++) reads[i] = handles[i].read(big);
       else for (let i = 0; i < P; i++) reads[i] = handles[i].readWith(ops[i]);
       for (let i = 0; i < P; i++) write(wfd[i], one);
       return Promise.all(reads);
@@ -46,7 +64,8 @@ run(async () => {
   }
 
   if (a.workload === 'w1') {
-    rate(contender, 'w1', { P: a.P }, await timedAsync(pingpong(a.P), a.P, a.ms, a.warm), { driver: info.driver });
+    const round = pingpong(a.P);
+    rate(contender, 'w1', { P: a.P }, await timedAsync(round, a.P, a.ms, a.warm), { driver: info.driver, ...(useReadable ? { spurious_wakes: pingpong.spurious() } : {}) });
   } else if (a.workload === 'w3') {
     const idle = [];
     for (let i = 0; i < a.N / 2; i++) {
