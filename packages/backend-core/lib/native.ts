@@ -28,7 +28,18 @@ export interface NativeAddon {
   fdReadiness(fd: number): number;
   /** [st_dev, st_ino, FIFO or SOCK_STREAM socket (a short read means drained)] */
   fdStat(fd: number): [number, number, boolean];
+  // streams: what kind of file an fd is, half-close, typed socket pairs
+  fdKind(fd: number): FdKind;
+  /** how: 0 SHUT_RD, 1 SHUT_WR, 2 SHUT_RDWR */
+  shutdown(fd: number, how: number): void;
+  /** type: 0 SOCK_STREAM, 1 SOCK_DGRAM, 2 SOCK_SEQPACKET */
+  socketpairOf(type: number): [number, number];
 }
+
+/** What `fstat` (and `SO_TYPE` for a socket, `isatty` for a character device) says an fd is. */
+export type FdKind =
+  | 'file' | 'directory' | 'block' | 'char' | 'tty' | 'fifo'
+  | 'socket-stream' | 'socket-dgram' | 'socket-seqpacket' | 'socket-raw' | 'socket-other' | 'other';
 
 export const CAP_LEVEL = 0x1;
 export const CAP_EDGE = 0x2;

@@ -10,7 +10,7 @@ import {
   validateBuffer,
   validateFd,
 } from '@async-io/backend-core';
-import { backendModule, kOnEvent, kOnFailure, Reactor, type Source } from './reactor.js';
+import { backendModule, kIsStale, kOnEvent, kOnFailure, Reactor, type Source } from './reactor.js';
 
 const R = FLAG_READABLE; // waiter slot 0
 const W = FLAG_WRITABLE; // waiter slot 1
@@ -129,8 +129,8 @@ export class Async implements Disposable, Source {
         // for a new file) may still hold the registration on backends that
         // keep a table by number (poll): take it over. A live handle on the
         // same file keeps it: EEXIST.
-        const holder = reactor.byFd.get(fd) as Async | undefined;
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || holder === undefined || !holder.#isStale()) throw error;
+        const holder = reactor.byFd.get(fd); // Async or Watcher: staleness through kIsStale
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || holder === undefined || !holder[kIsStale]()) throw error;
         reactor.poller.modify(fd, this.key, interest, mode);
       }
     } catch (error) {
@@ -173,6 +173,11 @@ export class Async implements Disposable, Source {
   /** A connected AF_UNIX stream pair as two owning handles. */
   static socketpair(): [Async, Async] {
     return Async.#pair('socketpair');
+  }
+
+  /** @internal shared with Watcher: the fd number no longer names our file */
+  [kIsStale](): boolean {
+    return this.#isStale();
   }
 
   /** The fd number no longer names the file this handle registered. */

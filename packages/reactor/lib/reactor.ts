@@ -22,11 +22,15 @@ export const kOnEvent = Symbol('async-io.onEvent');
 /** Called when the reactor failed for good. @internal */
 export const kOnFailure = Symbol('async-io.onFailure');
 
-/** What the reactor needs of a registered handle (implemented by Async). */
+/** True when a handle's fd number no longer names the file it registered. @internal */
+export const kIsStale = Symbol('async-io.isStale'); // shared by Async and Watcher (fd-number reuse)
+
+/** What the reactor needs of a registered handle (implemented by Async and Watcher). */
 export interface Source {
   readonly key: number;
   [kOnEvent](flags: number): void;
   [kOnFailure](error: Error): void;
+  [kIsStale](): boolean; // shared by Async and Watcher (fd-number reuse)
 }
 
 // A key is a slot (low 20 bits) and a generation (high 12 bits). Slots are

@@ -639,6 +639,94 @@ static napi_value aio_js_fd_stat(napi_env env, napi_callback_info info) {
   return arr;
 }
 
+/* ---- BEGIN streams: fd kinds, half-close, typed socket pairs -------------
+ * What the streams need to know about an fd and do to it: which kind of file
+ * it is (bytes or messages, a terminal, a file readiness does not apply to),
+ * shutdown(2) for half-close, and socket pairs of every local type. */
+
+/* fdKind(fd) -> "file" | "directory" | "block" | "char" | "tty" | "fifo" |
+ * "socket-stream" | "socket-dgram" | "socket-seqpacket" | "socket-raw" |
+ * "socket-other" | "other" */
+static napi_value aio_js_fd_kind(napi_env env, napi_callback_info info) {
+  aio_args_t a;
+  int64_t fd;
+  struct stat st;
+  int type = 0;
+  socklen_t len = sizeof(type);
+  const char* kind = "other";
+  napi_value v;
+  if (!aio__args(env, info, &a)) return NULL;
+  if (!aio__int_arg(&a, 0, "fd", 0, INT_MAX, &fd)) return NULL;
+  if (fstat((int)fd, &st) < 0) return aio_throw_errno(env, -errno, "fstat");
+  if (S_ISREG(st.st_mode)) {
+    kind = "file";
+  } else if (S_ISDIR(st.st_mode)) {
+    kind = "directory";
+  } else if (S_ISBLK(st.st_mode)) {
+    kind = "block";
+  } else if (S_ISFIFO(st.st_mode)) {
+    kind = "fifo";
+  } else if (S_ISCHR(st.st_mode)) {
+    /* isatty() fails with ENOTTY (or EINVAL on some systems) for other
+     * character devices; any failure just means "not a terminal". */
+    kind = isatty((int)fd) ? "tty" : "char";
+  } else if (S_ISSOCK(st.st_mode)) {
+    if (getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+      return aio_throw_errno(env, -errno, "getsockopt");
+    kind = type == SOCK_STREAM      ? "socket-stream"
+           : type == SOCK_DGRAM     ? "socket-dgram"
+           : type == SOCK_SEQPACKET ? "socket-seqpacket"
+           : type == SOCK_RAW       ? "socket-raw"
+                                    : "socket-other";
+  }
+  AIO_NAPI(env, napi_create_string_utf8(env, kind, NAPI_AUTO_LENGTH, &v));
+  return v;
+}
+
+/* shutdown(fd, how): 0 = SHUT_RD, 1 = SHUT_WR, 2 = SHUT_RDWR */
+static napi_value aio_js_shutdown(napi_env env, napi_callback_info info) {
+  aio_args_t a;
+  int64_t fd, how;
+  static const int hows[3] = {SHUT_RD, SHUT_WR, SHUT_RDWR};
+  if (!aio__args(env, info, &a)) return NULL;
+  if (!aio__int_arg(&a, 0, "fd", 0, INT_MAX, &fd) ||
+      !aio__int_arg(&a, 1, "how", 0, 2, &how))
+    return NULL;
+  if (shutdown((int)fd, hows[how]) < 0)
+    return aio_throw_errno(env, -errno, "shutdown");
+  return aio__undefined(env);
+}
+
+/* socketpairOf(type) -> [fd, fd]: AF_UNIX, 0 = SOCK_STREAM, 1 = SOCK_DGRAM,
+ * 2 = SOCK_SEQPACKET; non-blocking and close-on-exec like the other
+ * helpers. */
+static napi_value aio_js_socketpair_of(napi_env env, napi_callback_info info) {
+  aio_args_t a;
+  int64_t t;
+  int fds[2], err;
+  static const int types[3] = {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET};
+  if (!aio__args(env, info, &a)) return NULL;
+  if (!aio__int_arg(&a, 0, "type", 0, 2, &t)) return NULL;
+#if defined(SOCK_CLOEXEC) && defined(SOCK_NONBLOCK)
+  if (socketpair(AF_UNIX, types[t] | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) <
+      0)
+    return aio_throw_errno(env, -errno, "socketpair");
+#else
+  if (socketpair(AF_UNIX, types[t], 0, fds) < 0)
+    return aio_throw_errno(env, -errno, "socketpair");
+  if ((err = aio__cloexec_nonblock(fds[0])) < 0 ||
+      (err = aio__cloexec_nonblock(fds[1])) < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return aio_throw_errno(env, err, "fcntl");
+  }
+#endif
+  (void)err;
+  return aio__fd_pair(env, fds);
+}
+
+/* ---- END streams ------------------------------------------------------- */
+
 /* ---- module ------------------------------------------------------------------ */
 
 #include "reactor.h"
@@ -667,6 +755,10 @@ static napi_value aio_addon_init(napi_env env, napi_value exports) {
       AIO_FN("setNonblocking", aio_js_set_nonblocking),
       AIO_FN("fdReadiness", aio_js_fd_readiness),
       AIO_FN("fdStat", aio_js_fd_stat),
+      /* streams (see the block above) */
+      AIO_FN("fdKind", aio_js_fd_kind),
+      AIO_FN("shutdown", aio_js_shutdown),
+      AIO_FN("socketpairOf", aio_js_socketpair_of),
       AIO_REACTOR_PROPERTIES};
   AIO_NAPI(env, napi_create_string_utf8(env, aio_backend_name(),
                                         NAPI_AUTO_LENGTH, &name));
