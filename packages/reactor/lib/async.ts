@@ -93,6 +93,8 @@ export class Async implements Disposable, Source {
   #priorityRegistered = false;
   /** FIFO or stream socket: a short read means drained */
   readonly #stream: boolean;
+  /** hangup/error seen: sticky, so a short read no longer means "wait for an edge" (EOF is next) */
+  #hungUp = false;
   /** st_dev/st_ino at registration: tells a reused fd number from our file */
   readonly #dev: number;
   readonly #ino: number;
@@ -378,8 +380,9 @@ export class Async implements Disposable, Source {
     const stream = this.#stream;
     const attempt = (): number | null => {
       const n = bit === R ? native.read(fd, buf) : native.write(fd, buf);
-      // A short read/write on a stream fd: drained/full until the next edge.
-      if (n !== null && stream && n > 0 && n < buf.byteLength) this.#wouldBlock(bit);
+      // A short read/write on a stream fd: drained/full until the next edge
+      // (after a hangup no edge will come: EOF or the error is what is next).
+      if (n !== null && stream && n > 0 && n < buf.byteLength && !this.#hungUp) this.#wouldBlock(bit);
       return n;
     };
     // Known to block (EAGAIN or a short stream read seen): wait first.
@@ -502,6 +505,7 @@ export class Async implements Disposable, Source {
   [kOnEvent](flags: number): void {
     // Hangup and error wake every waiter: their next op reports EOF or the error.
     const bits = flags & (FLAG_HANGUP | FLAG_ERROR) ? ALL : flags & ALL;
+    if (flags & (FLAG_HANGUP | FLAG_ERROR)) this.#hungUp = true; // see #io: the last edge has come
     if (this.#edge) {
       this.#ready |= bits;
       this.#blocked &= ~bits;
