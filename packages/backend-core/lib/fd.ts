@@ -1,4 +1,4 @@
-import { invalidArgValue } from './errors.js';
+import { invalidArgType, invalidArgValue } from './errors.js';
 import type { NativeAddon } from './native.js';
 import { validateBuffer, validateFd } from './validate.js';
 
@@ -32,6 +32,7 @@ export function defineFdHelpers(addon: NativeAddon): FdHelpers {
   return {
     pipe: () => addon.pipe(),
     socketpair(type = 'stream') {
+      if (typeof type !== 'string') throw invalidArgType('type', 'of type string', type);
       const t = SOCKET_TYPES.indexOf(type);
       if (t < 0) throw invalidArgValue('type', type, "must be one of 'stream', 'dgram', 'seqpacket'");
       return t === 0 ? addon.socketpair() : addon.socketpairOf(t);

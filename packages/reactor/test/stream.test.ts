@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { closeSync, constants, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import {
   socketpair,
   write,
 } from '../lib/index.js';
-import { EXPECTED_BACKEND, openFds, runFixture } from './helpers.js';
+import { EXPECTED_BACKEND, FIXTURES, openFds, runFixture } from './helpers.js';
 
 const fds: number[] = [];
 const streams: { destroy(): unknown }[] = [];
@@ -511,6 +511,39 @@ describe.runIf(process.platform === 'linux')(`streams over a pty on ${EXPECTED_B
     expect((await all).toString()).toBe('hello from the slave\r\ntyped\r\n');
     await closed(term);
     expect(errors).toEqual([]);
+  });
+});
+
+// Creates a TUN device in a private network namespace, then execs node with
+// it (Node cannot make the TUNSETIFF ioctl).
+const TUN_SETUP = `
+import fcntl, os, struct, subprocess, sys
+fd = os.open('/dev/net/tun', os.O_RDWR)
+fcntl.ioctl(fd, 0x400454ca, struct.pack('16sH', b'aio0', 0x0001 | 0x1000))  # TUNSETIFF: IFF_TUN | IFF_NO_PI
+subprocess.run(['ip', 'addr', 'add', '10.77.0.1/24', 'dev', 'aio0'], check=True)
+subprocess.run(['ip', 'link', 'set', 'aio0', 'up'], check=True)
+os.set_inheritable(fd, True)
+os.environ['TUN_FD'] = str(fd)
+os.execv(sys.argv[1], sys.argv[1:])
+`;
+
+describe.runIf(process.platform === 'linux')(`packet mode on a TUN device on ${EXPECTED_BACKEND}`, () => {
+  it('packet: true reads one whole IP packet per chunk and writes one packet per chunk', async () => {
+    const probe = spawnSync('unshare', ['-n', 'python3', '-c', "open('/dev/net/tun', 'rb+')"]);
+    if (probe.status !== 0) {
+      console.log(`[stream ${EXPECTED_BACKEND}] no TUN device in a private network namespace here (${String(probe.stderr).trim()}): TUN test not run`);
+      return;
+    }
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        'unshare',
+        ['-n', 'python3', '-c', TUN_SETUP, process.execPath, join(FIXTURES, 'tun.cjs')],
+        { timeout: 30_000, killSignal: 'SIGKILL' },
+        (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)),
+      ),
+    );
+    // UDP payloads of 10, 300 and 1200 bytes: 20 + 8 bytes of headers each, never merged or split
+    expect(JSON.parse(out)).toEqual({ sizes: [38, 328, 1228], reply: 'pong', from: '10.77.0.2:9999' });
   });
 });
 
