@@ -20,7 +20,11 @@ export { Events, BACKENDS, type BackendName, type Interest, type PollEvent, type
 
 /** A non-blocking, close-on-exec pipe: `[readFd, writeFd]`. */
 export const pipe: FdHelpers['pipe'] = () => backendModule().pipe();
-/** A non-blocking, close-on-exec AF_UNIX socket pair: `'stream'` (default), `'dgram'` or `'seqpacket'`. */
+/**
+ * A non-blocking, close-on-exec AF_UNIX socket pair: `'stream'` (default), `'dgram'` or `'seqpacket'`.
+ *
+ * @example const [a, b] = socketpair('seqpacket'); // message boundaries kept: createDuplex(a) is in packet mode
+ */
 export const socketpair: FdHelpers['socketpair'] = (type) => backendModule().socketpair(type);
 /** Reads into `buf`: bytes read, 0 at EOF, `null` when it would block. */
 export const read: FdHelpers['read'] = (fd, buf) => backendModule().read(fd, buf);

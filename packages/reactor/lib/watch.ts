@@ -188,6 +188,8 @@ class FdWatcher implements Watcher, Source {
   readonly #kernelMode: PollMode;
   /** a oneshot registration standing in for level/edge: re-armed after each callback */
   readonly #rearm: boolean;
+  /** mode 'oneshot': stops itself when it fires */
+  readonly #oneshot: boolean;
   readonly #dev: number;
   readonly #ino: number;
   #interest: number;
@@ -212,6 +214,7 @@ class FdWatcher implements Watcher, Source {
     const native = mode === 'level' ? p.caps.level : mode === 'edge' ? p.caps.edge : true;
     this.#kernelMode = native ? mode : 'oneshot';
     this.#rearm = !native;
+    this.#oneshot = mode === 'oneshot';
     this.#register();
     if (ownsFd) p.own(fd, true);
   }
@@ -347,7 +350,7 @@ class FdWatcher implements Watcher, Source {
   /** @internal the reactor delivers one batch entry */
   [kOnEvent](flags: number): void {
     if (!this.#active) return; // stopped by an earlier callback of this batch
-    if (this.#kernelMode === 'oneshot' && !this.#rearm) this.#deactivate();
+    if (this.#oneshot) this.#deactivate();
     const key = this.key;
     try {
       this.#callback(this.fd, flags);

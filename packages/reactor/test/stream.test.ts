@@ -610,6 +610,20 @@ describe(`stream bad input on ${EXPECTED_BACKEND}`, () => {
   });
 });
 
+describe(`streams and process liveness on ${EXPECTED_BACKEND}`, () => {
+  it("a flowing ref'd stream keeps the process alive until data comes; unref'd or paused, it does not", async () => {
+    for (const [mode, expected] of [
+      ['ref', ['data x', 'exit']],
+      ['unref', ['exit']],
+      ['paused', ['exit']],
+    ] as const) {
+      const r = await runFixture('stream-liveness.cjs', [mode]);
+      expect(r.code).toBe(0);
+      expect(r.stdout.split('\n').filter(Boolean)).toEqual(expected);
+    }
+  });
+});
+
 describe(`streams and Workers on ${EXPECTED_BACKEND}`, () => {
   it('Workers terminated with streams mid-flow tear down cleanly and leak no fd', async () => {
     const before = openFds();
