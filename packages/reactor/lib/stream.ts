@@ -479,9 +479,10 @@ export function createReadStream(fd: number | Async, options?: FdStreamOptions):
 
 /**
  * A `stream.Writable` over any fd the reactor can watch, or over an `Async`
- * (taken over). `end()` on a stream socket half-closes it (`shutdown(SHUT_WR)`);
- * `'close'` comes only after every write has been flushed or has failed. A
- * write error (EPIPE: the reader is gone) destroys the stream with it.
+ * (taken over). `end()` on a connected socket (stream or seqpacket)
+ * half-closes it (`shutdown(SHUT_WR)`); `'close'` comes only after every
+ * write has been flushed or has failed. A write error (EPIPE: the reader is
+ * gone) destroys the stream with it.
  *
  * @example
  * import { createWriteStream } from '@async-io/reactor';
