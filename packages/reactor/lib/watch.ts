@@ -29,6 +29,9 @@ interface Port {
   own(fd: number, owned: boolean): void;
   holder(fd: number): Source | undefined;
   hold(fd: number, source: Source | null): void;
+  /** [st_dev, st_ino]: tells a reused fd number from the file it named */
+  identity(fd: number): [number, number];
+  closeFd(fd: number): void;
 }
 let port: Port | null = null;
 function reactorPort(): Port {
@@ -51,6 +54,11 @@ function reactorPort(): Port {
     own: (fd, owned) => r.own(fd, owned),
     holder: (fd) => r.byFd.get(fd),
     hold: (fd, s) => void (s === null ? r.byFd.delete(fd) : r.byFd.set(fd, s)),
+    identity: (fd) => {
+      const [dev, ino] = backendModule().native.fdStat(fd);
+      return [dev, ino];
+    },
+    closeFd: (fd) => backendModule().close(fd),
   };
   return port;
 }
@@ -203,7 +211,7 @@ class FdWatcher implements Watcher, Source {
     if ((interest & FLAG_PRIORITY) !== 0 && !p.caps.priority) {
       throw codedError('ENOTSUP', `ENOTSUP: the ${p.caps.backend} backend cannot watch priority data here`);
     }
-    [this.#dev, this.#ino] = backendModule().native.fdStat(fd);
+    [this.#dev, this.#ino] = p.identity(fd);
     this.fd = fd;
     this.mode = mode;
     this.#port = p;
@@ -268,7 +276,7 @@ class FdWatcher implements Watcher, Source {
       this.#closed = true;
       if (this.#ownsFd) {
         this.#port.own(this.fd, false);
-        backendModule().close(this.fd);
+        this.#port.closeFd(this.fd);
       }
     }
   }
@@ -376,7 +384,7 @@ class FdWatcher implements Watcher, Source {
   [kIsStale](): boolean {
     if (this.#closed || !this.#registered) return true;
     try {
-      const [dev, ino] = backendModule().native.fdStat(this.fd);
+      const [dev, ino] = this.#port.identity(this.fd);
       return dev !== this.#dev || ino !== this.#ino;
     } catch {
       return true;
