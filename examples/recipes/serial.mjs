@@ -6,15 +6,17 @@
 // without making it the controlling terminal, switch it to raw mode with
 // termios through koffi (cfmakeraw: no echo, no line editing, no CR/LF
 // translation; then 115200 baud, receiver on, modem lines ignored) and wrap
-// it in Async; lines() splits what arrives into lines. Here a pseudo-terminal
+// it in a Duplex stream (never the thread pool); node:readline splits what
+// arrives into lines. Here a pseudo-terminal
 // stands in for the port: posix_openpt/grantpt/unlockpt/ptsname make a pty
 // pair, the program opens its slave end by path as it would open
 // /dev/ttyUSB0, and a "device" on the master end answers each line.
 import { closeSync, constants, openSync } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { getSystemErrorName } from 'node:util';
 import koffi from 'koffi';
-import { Async } from '@async-io/reactor';
+import { createDuplex } from '@async-io/reactor';
 
 const libc = koffi.load('libc.so.6');
 const termios = koffi.struct('termios', { c_iflag: 'uint32', c_oflag: 'uint32', c_cflag: 'uint32', c_lflag: 'uint32', c_line: 'uint8', c_cc: koffi.array('uint8', 32), c_ispeed: 'uint32', c_ospeed: 'uint32' });
@@ -34,7 +36,7 @@ function check(result, syscall) {
   throw Object.assign(new Error(`${getSystemErrorName(errno)}: ${syscall} failed`), { code: getSystemErrorName(errno), errno, syscall });
 }
 
-/** Opens a serial port in raw mode, 115200 baud. */
+/** Opens a serial port in raw mode, 115200 baud, as a Duplex stream. */
 function openPort(path) {
   const fd = openSync(path, O_RDWR | O_NOCTTY | O_NONBLOCK); // O_NONBLOCK: do not wait for carrier
   try {
@@ -44,55 +46,35 @@ function openPort(path) {
     t.c_cflag |= CLOCAL | CREAD;
     check(cfsetspeed(t, B115200), 'cfsetspeed');
     check(tcsetattr(fd, TCSANOW, t), 'tcsetattr');
-    return new Async(fd, { ownsFd: true });
+    return createDuplex(fd, { ownsFd: true });
   } catch (error) {
     closeSync(fd);
     throw error;
   }
 }
 
-/** The lines read from `handle`, without their CR/LF, until EOF. */
-async function* lines(handle) {
-  const buf = Buffer.alloc(4096);
-  const decoder = new StringDecoder('utf8');
-  let pending = '';
-  for (;;) {
-    let n;
-    try {
-      n = await handle.read(buf);
-    } catch (error) {
-      if (error.code !== 'EIO') throw error;
-      n = 0; // a pty's master reads EIO once the slave is closed: that is its EOF
-    }
-    if (n === 0) return;
-    pending += decoder.write(buf.subarray(0, n));
-    for (let end; (end = pending.indexOf('\n')) >= 0; pending = pending.slice(end + 1)) yield pending.slice(0, end).replace(/\r$/, '');
-  }
-}
-
-async function writeAll(handle, text) {
-  const data = Buffer.from(text);
-  for (let off = 0; off < data.length; ) off += await handle.write(data.subarray(off));
-}
+/** The lines of a stream, without their CR/LF, until EOF (a pty's EIO at close is its EOF). */
+const lines = (stream) => createInterface({ input: stream, crlfDelay: Infinity })[Symbol.asyncIterator]();
 
 // The stand-in: a pty pair. The device answers on the master end.
-const master = new Async(check(posix_openpt(O_RDWR | O_NOCTTY | 0o2000000 /* O_CLOEXEC */), 'posix_openpt'), { ownsFd: true });
-check(grantpt(master.fd), 'grantpt');
-check(unlockpt(master.fd), 'unlockpt');
-const path = ptsname(master.fd);
+const masterFd = check(posix_openpt(O_RDWR | O_NOCTTY | 0o2000000 /* O_CLOEXEC */), 'posix_openpt');
+check(grantpt(masterFd), 'grantpt');
+check(unlockpt(masterFd), 'unlockpt');
+const path = ptsname(masterFd);
+const master = createDuplex(masterFd, { ownsFd: true });
 const port = openPort(path);
 const device = (async () => {
-  for await (const line of lines(master)) await writeAll(master, `OK ${Buffer.byteLength(line)} bytes: ${line}\r\n`);
+  for await (const line of lines(master)) master.write(`OK ${Buffer.byteLength(line)} bytes: ${line}\r\n`);
 })();
 
 console.log(`port ${path} open, raw mode, 115200 baud`);
 const replies = lines(port);
 for (const command of ['AT', 'ATI', 'hello, device ✓']) {
-  await writeAll(port, `${command}\r\n`);
+  port.write(`${command}\r\n`);
   const { value } = await replies.next();
   console.log(`sent ${JSON.stringify(command)} -> got ${JSON.stringify(value)}`);
 }
-await replies.return();
-port.close();
+port.destroy();
+await once(port, 'close');
 await device; // EOF on the master once the port is closed
-master.close();
+master.destroy();

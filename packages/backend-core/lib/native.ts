@@ -36,6 +36,12 @@ export interface NativeAddon {
   fdStat(fd: number): [number, number, boolean, boolean];
   /** Drops the readable/writable bits of batch entries whose fd (fds[i]; -1: skip) is no longer ready. */
   recheck(fds: Int32Array, batch: Uint32Array, n: number): void;
+  /** What kind of file an fd is (streams: bytes or messages, a terminal, a file readiness does not apply to). */
+  fdKind(fd: number): FdKind;
+  /** half-close; how: 0 SHUT_RD, 1 SHUT_WR, 2 SHUT_RDWR */
+  shutdown(fd: number, how: number): void;
+  /** type: 0 SOCK_STREAM, 1 SOCK_DGRAM, 2 SOCK_SEQPACKET */
+  socketpairOf(type: number): [number, number];
 
   /**
    * A reactor for this environment: its poller's events are written as
@@ -70,6 +76,11 @@ export interface NativeAddon {
   /** The start-up nesting probe's answer: 1 nests, 0 does not, -errno failed or not asked. */
   reactorProbe(r: ReactorHandle): number;
 }
+
+/** What `fstat` (and `SO_TYPE` for a socket, `isatty` for a character device) says an fd is. */
+export type FdKind =
+  | 'file' | 'directory' | 'block' | 'char' | 'tty' | 'fifo'
+  | 'socket-stream' | 'socket-dgram' | 'socket-seqpacket' | 'socket-raw' | 'socket-other' | 'other';
 
 export const CAP_LEVEL = 0x1;
 export const CAP_EDGE = 0x2;

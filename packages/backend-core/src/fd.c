@@ -65,16 +65,67 @@ int aio_fd_set_cloexec(int fd) {
 }
 
 int aio_fd_socketpair(int fds[2]) {
+  return aio_fd_socketpair_of(0, fds);
+}
+
+int aio_fd_socketpair_of(int kind, int fds[2]) {
+  static const int types[3] = {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET};
+  int type;
+  if (kind < 0 || kind > 2)
+    return -EINVAL;
+  type = types[kind];
 #if defined(SOCK_CLOEXEC) && defined(SOCK_NONBLOCK)
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) ==
-      0)
+  if (socketpair(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) == 0)
     return 0;
   return -errno;
 #else
-  if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0)
+  if (socketpair(AF_UNIX, type, 0, fds) < 0)
     return -errno;
   return fix_pair(fds);
 #endif
+}
+
+int aio_fd_shutdown(int fd, int how) {
+  static const int hows[3] = {SHUT_RD, SHUT_WR, SHUT_RDWR};
+  if (how < 0 || how > 2)
+    return -EINVAL;
+  return shutdown(fd, hows[how]) < 0 ? -errno : 0;
+}
+
+const char* aio_fd_kind(int fd, int* err, const char** syscall) {
+  struct stat st;
+  int type = 0;
+  socklen_t len = sizeof(type);
+  *err = 0;
+  if (fstat(fd, &st) < 0) {
+    *err = -errno;
+    *syscall = "fstat";
+    return NULL;
+  }
+  if (S_ISREG(st.st_mode))
+    return "file";
+  if (S_ISDIR(st.st_mode))
+    return "directory";
+  if (S_ISBLK(st.st_mode))
+    return "block";
+  if (S_ISFIFO(st.st_mode))
+    return "fifo";
+  /* isatty() fails (ENOTTY, or EINVAL on some systems) for other character
+   * devices: any failure just means "not a terminal". */
+  if (S_ISCHR(st.st_mode))
+    return isatty(fd) ? "tty" : "char";
+  if (!S_ISSOCK(st.st_mode))
+    return "other";
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) {
+    *err = -errno;
+    *syscall = "getsockopt";
+    return NULL;
+  }
+  return type == SOCK_STREAM      ? "socket-stream"
+         : type == SOCK_DGRAM     ? "socket-dgram"
+         : type == SOCK_SEQPACKET ? "socket-seqpacket"
+         : type == SOCK_RAW       ? "socket-raw"
+                                  : "socket-other";
 }
 
 ssize_t aio_fd_read(int fd, void* buf, size_t len) {

@@ -43,6 +43,14 @@ int aio_front_notify(aio_front_t* f);
  * The helpers behind the JS fd functions. Each returns 0 (or a count) or a
  * negative errno; every fd they create is close-on-exec and non-blocking. */
 int aio_fd_socketpair(int fds[2]);
+/* An AF_UNIX pair of kind 0 SOCK_STREAM, 1 SOCK_DGRAM, 2 SOCK_SEQPACKET. */
+int aio_fd_socketpair_of(int kind, int fds[2]);
+/* shutdown(2) with how 0 SHUT_RD, 1 SHUT_WR, 2 SHUT_RDWR: 0 or -errno. */
+int aio_fd_shutdown(int fd, int how);
+/* "file", "directory", "block", "char", "tty", "fifo", "socket-stream",
+ * "socket-dgram", "socket-seqpacket", "socket-raw", "socket-other" or
+ * "other"; NULL with *err (-errno) and *syscall set on failure. */
+const char* aio_fd_kind(int fd, int* err, const char** syscall);
 /* One read or write, EINTR retried: the byte count or -errno. */
 ssize_t aio_fd_read(int fd, void* buf, size_t len);
 ssize_t aio_fd_write(int fd, const void* buf, size_t len);

@@ -558,6 +558,49 @@ napi_value aio_js_socketpair(napi_env env, napi_callback_info info) {
   return fd_pair(env, fds);
 }
 
+/* socketpairOf(type) -> [fd, fd]: AF_UNIX, 0 = SOCK_STREAM, 1 = SOCK_DGRAM,
+ * 2 = SOCK_SEQPACKET; non-blocking and close-on-exec like the other pairs. */
+static napi_value js_socketpair_of(napi_env env, napi_callback_info info) {
+  aio_args_t a;
+  int64_t t;
+  int fds[2], err;
+  if (!aio_args(env, info, &a) || !aio_int_arg(&a, 0, "type", 0, 2, &t))
+    return NULL;
+  err = aio_fd_socketpair_of((int)t, fds);
+  if (err < 0)
+    return aio_throw_errno(env, err, "socketpair");
+  return fd_pair(env, fds);
+}
+
+/* fdKind(fd) -> what the streams need to know of a file: see internal.h. */
+static napi_value js_fd_kind(napi_env env, napi_callback_info info) {
+  aio_args_t a;
+  int64_t fd;
+  int err;
+  const char *kind, *syscall = "fstat";
+  napi_value v;
+  if (!aio_args(env, info, &a) || !aio_int_arg(&a, 0, "fd", 0, INT_MAX, &fd))
+    return NULL;
+  kind = aio_fd_kind((int)fd, &err, &syscall);
+  if (kind == NULL)
+    return aio_throw_errno(env, err, syscall);
+  AIO_NAPI(env, napi_create_string_utf8(env, kind, NAPI_AUTO_LENGTH, &v));
+  return v;
+}
+
+/* shutdown(fd, how): 0 = SHUT_RD, 1 = SHUT_WR, 2 = SHUT_RDWR (half-close). */
+static napi_value js_shutdown(napi_env env, napi_callback_info info) {
+  aio_args_t a;
+  int64_t fd, how;
+  int err;
+  if (!aio_args(env, info, &a) || !aio_int_arg(&a, 0, "fd", 0, INT_MAX, &fd) ||
+      !aio_int_arg(&a, 1, "how", 0, 2, &how))
+    return NULL;
+  if ((err = aio_fd_shutdown((int)fd, (int)how)) < 0)
+    return aio_throw_errno(env, err, "shutdown");
+  return aio_undefined(env);
+}
+
 /* read/write(fd, Uint8Array|Buffer|any TypedArray|DataView) -> n | null */
 static napi_value js_io(napi_env env, napi_callback_info info, int writing) {
   aio_args_t a;
@@ -761,6 +804,9 @@ NAPI_MODULE_INIT() {
       AIO_FN("fdReadiness", js_fd_readiness),
       AIO_FN("fdStat", js_fd_stat),
       AIO_FN("recheck", js_recheck),
+      AIO_FN("fdKind", js_fd_kind),
+      AIO_FN("shutdown", js_shutdown),
+      AIO_FN("socketpairOf", js_socketpair_of),
       AIO_FN("reactorCreate", aio_js_reactor_create),
       AIO_FN("reactorPoller", aio_js_reactor_poller),
       AIO_FN("reactorDispatch", aio_js_reactor_dispatch),

@@ -13,13 +13,19 @@ import { backendModule } from './reactor.js';
 
 export { Reactor, reactorFd, backendInfo, configure, type BackendInfo } from './reactor.js';
 export { Async, AbortError, type AsyncOptions, type Readiness, type WaitOptions } from './async.js';
+export { createReadStream, createWriteStream, createDuplex, type FdStreamOptions, type FdDuplexOptions, type FdReadStream, type FdWriteStream, type FdDuplex } from './stream.js';
+export { watch, WatchFlags, decodeFlags, type Watcher, type WatchOptions, type WatchMode, type WatchCallback } from './watch.js';
 export type { Attempt } from './select.js';
-export { Events, BACKENDS, type BackendName, type Interest, type PollEvent, type PollMode } from '@async-io/backend-core';
+export { Events, BACKENDS, type BackendName, type Interest, type PollEvent, type PollMode, type SocketType } from '@async-io/backend-core';
 
 /** A non-blocking, close-on-exec pipe: `[readFd, writeFd]`. @example const [r, w] = pipe(); */
 export const pipe: FdHelpers['pipe'] = () => backendModule().pipe();
-/** A non-blocking, close-on-exec AF_UNIX stream socket pair. @example const [a, b] = socketpair(); */
-export const socketpair: FdHelpers['socketpair'] = () => backendModule().socketpair();
+/**
+ * A non-blocking, close-on-exec AF_UNIX socket pair: `'stream'` (default), `'dgram'` or `'seqpacket'`.
+ *
+ * @example const [a, b] = socketpair('seqpacket'); // message boundaries kept: createDuplex(a) is in packet mode
+ */
+export const socketpair: FdHelpers['socketpair'] = (type) => backendModule().socketpair(type);
 /** Reads into `buf`: bytes read, 0 at EOF, `null` when it would block. @example const n = read(r, buf); */
 export const read: FdHelpers['read'] = (fd, buf) => backendModule().read(fd, buf);
 /** Writes `buf`: bytes written, `null` when it would block. @example write(w, Buffer.from('x')); */

@@ -252,6 +252,34 @@ export class ReactorCore {
     return key;
   }
 
+  /**
+   * Moves `fd`'s registration from `key` to a fresh key, watched for
+   * `interest` (events still in flight for `key` are dropped): a watcher
+   * restarted within a batch hears nothing of the batch it stopped in.
+   */
+  rekey(source: Source, fd: number, key: number, interest: Interest, mode: PollMode): number {
+    const next = this.#newKey();
+    const slot = key & SLOT_MASK;
+    const nslot = next & SLOT_MASK;
+    try {
+      this.#pollerOf(key).modify(fd, next, interest, mode);
+    } catch (error) {
+      this.#free.push(nslot);
+      throw error;
+    }
+    this.#sources[nslot] = source;
+    this.#keys[nslot] = next;
+    this.#recheckFds[nslot] = this.#recheckFds[slot] ?? fd;
+    this.#onSide[nslot] = this.#keys[slot] === key && this.#onSide[slot] === true;
+    if (this.#keys[slot] === key) {
+      this.#sources[slot] = undefined;
+      this.#keys[slot] = -1;
+      this.#free.push(slot);
+    }
+    if (this.#byFd.get(fd) === key) this.#byFd.set(fd, next);
+    return next;
+  }
+
   /** Changes what `fd` (registered under `key`) is watched for; re-arms a oneshot. */
   modify(fd: number, key: number, interest: Interest, mode: PollMode): void {
     this.#pollerOf(key).modify(fd, key, interest, mode);
@@ -273,7 +301,14 @@ export class ReactorCore {
       return false;
     }
     this.poller.delete(fd);
-    side.add(fd, key, interest, mode);
+    try {
+      side.add(fd, key, interest, mode);
+    } catch (error) {
+      // Refused (kqueue has no priority filter for some files): the fd stays
+      // registered as it was.
+      this.poller.add(fd, key, interest.priority ? { ...interest, priority: false } : interest, mode);
+      throw error;
+    }
     this.#onSide[slot] = true;
     return true;
   }

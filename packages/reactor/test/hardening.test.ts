@@ -9,14 +9,32 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeHardening } from '@async-io/conformance';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AbortError, Async, BACKENDS, close, configure, pipe, read, Reactor, reactorFd, socketpair, write } from '../lib/index.js';
+import {
+  AbortError,
+  Async,
+  BACKENDS,
+  close,
+  configure,
+  createDuplex,
+  createReadStream,
+  createWriteStream,
+  decodeFlags,
+  pipe,
+  read,
+  Reactor,
+  reactorFd,
+  socketpair,
+  watch,
+  WatchFlags,
+  write,
+} from '../lib/index.js';
 import { EXPECTED_BACKEND, FIXTURES, runFixture } from './helpers.js';
 
 const tools = describeHardening.tools;
 /** Where an emulated kernel cannot do what the real one does (the docs table shows the real one). */
 const EMULATION_DIFFERENCES: Record<string, string> =
   process.env.ASYNC_IO_EMULATE === 'event-ports'
-    ? { 'new Async(a regular file)': 'EPERM' } // illumos takes it (always ready); epoll under the shim refuses
+    ? { 'new Async(a regular file)': 'EPERM', 'watch(a regular file)': 'EPERM' } // illumos takes it (always ready); epoll under the shim refuses
     : {};
 const { FIGURES } = tools;
 const report: string[] = [];
@@ -151,11 +169,40 @@ export const FACADE_BAD_INPUT: readonly FacadeCase[] = [
   { fn: 'write', input: 'buffer `null`', expect: TYPE, run: (c) => write(c.w, null as never) },
   ...fdInputs.map(([input, fd, expect]) => ({ fn: 'close', input: `fd ${input}`, expect, run: () => close(fd as number) })),
   { fn: 'close', input: 'a closed fd', expect: 'EBADF', run: (c) => close(c.closedFd) },
-  { fn: 'pipe / socketpair', input: 'extra arguments (ignored)', expect: 'ok', run: () => {
+  { fn: 'pipe', input: 'extra arguments (ignored)', expect: 'ok', run: () => {
     const [x, y] = asAny({ pipe }).pipe!(1, 'x') as [number, number];
-    const [s, t] = asAny({ socketpair }).socketpair!({}) as [number, number];
-    for (const fd of [x, y, s, t]) close(fd);
+    for (const fd of [x, y]) close(fd);
   } },
+  // ---- streams, watcher, typed socket pairs ----
+  { fn: 'socketpair', input: 'type `{}`', expect: TYPE, run: () => asAny({ socketpair }).socketpair!({}) },
+  { fn: 'socketpair', input: "type `'raw'`", expect: VALUE, run: () => asAny({ socketpair }).socketpair!('raw') },
+  { fn: 'socketpair', input: "type `'seqpacket'`", expect: 'ok', run: () => socketpair('seqpacket').forEach((fd) => close(fd)) },
+  { fn: 'createReadStream', input: "fd `'3'` (string)", expect: TYPE, run: () => asAny({ createReadStream }).createReadStream!('3') },
+  { fn: 'createReadStream', input: 'fd `-1`', expect: RANGE, run: () => createReadStream(-1) },
+  { fn: 'createReadStream', input: 'a closed fd', expect: 'EBADF', run: (c) => createReadStream(c.closedFd) },
+  { fn: 'createReadStream', input: 'a regular file', expect: 'ERR_INVALID_FD_TYPE', run: (c) => createReadStream(c.file) },
+  { fn: 'createReadStream', input: 'an fd that already has a handle', expect: 'EEXIST', run: (c) => createReadStream(c.r) },
+  { fn: 'createReadStream', input: 'a closed Async handle', expect: CLOSED, run: (c) => createReadStream(c.closedHandle) },
+  { fn: 'createReadStream', input: 'options.packet `true` on a pipe', expect: VALUE, run: (c) => createReadStream(c.w, { packet: true }) },
+  { fn: 'createReadStream', input: 'options.readSize `0`', expect: RANGE, run: (c) => createReadStream(c.w, { readSize: 0 }) },
+  { fn: 'createReadStream', input: 'options.signal `{}`', expect: TYPE, run: (c) => asAny({ createReadStream }).createReadStream!(c.w, { signal: {} }) },
+  { fn: 'createWriteStream', input: 'a regular file', expect: 'ERR_INVALID_FD_TYPE', run: (c) => createWriteStream(c.file) },
+  { fn: 'createWriteStream', input: "options.ownsFd `'yes'`", expect: TYPE, run: (c) => asAny({ createWriteStream }).createWriteStream!(c.w, { ownsFd: 'yes' }) },
+  { fn: 'createDuplex', input: "options.allowHalfOpen `'no'`", expect: TYPE, run: (c) => asAny({ createDuplex }).createDuplex!(c.w, { allowHalfOpen: 'no' }) },
+  { fn: 'watch', input: "fd `'3'` (string)", expect: TYPE, run: () => asAny({ watch }).watch!('3', 1, () => {}) },
+  { fn: 'watch', input: 'a closed fd', expect: 'EBADF', run: (c) => watch(c.closedFd, WatchFlags.READABLE, () => {}) },
+  { fn: 'watch', input: 'a regular file', expect: { default: 'ok', epoll: 'EPERM' }, run: (c) => watch(c.file, WatchFlags.READABLE, () => {}).close() },
+  { fn: 'watch', input: 'an fd that already has a handle', expect: 'EEXIST', run: (c) => watch(c.r, WatchFlags.READABLE, () => {}) },
+  { fn: 'watch', input: 'interest `WatchFlags.HANGUP`', expect: VALUE, run: (c) => watch(c.w, WatchFlags.HANGUP, () => {}) },
+  { fn: 'watch', input: "interest `'readable'`", expect: TYPE, run: (c) => asAny({ watch }).watch!(c.w, 'readable', () => {}) },
+  { fn: 'watch', input: 'callback `undefined`', expect: TYPE, run: (c) => asAny({ watch }).watch!(c.w, 2) },
+  { fn: 'watch', input: "options.mode `'edgy'`", expect: VALUE, run: (c) => asAny({ watch }).watch!(c.w, 2, () => {}, { mode: 'edgy' }) },
+  { fn: 'watcher.start', input: 'after close', expect: 'ERR_WATCHER_CLOSED', run: (c) => {
+    const w = watch(c.w, WatchFlags.WRITABLE, () => {});
+    w.close();
+    w.start();
+  } },
+  { fn: 'decodeFlags', input: "flags `'1'`", expect: TYPE, run: () => asAny({ decodeFlags }).decodeFlags!('1') },
 ];
 
 describe(`hardening: reactor on ${EXPECTED_BACKEND}`, () => {
