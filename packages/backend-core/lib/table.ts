@@ -10,8 +10,9 @@ export const BACKENDS = [
     name: 'epoll',
     package: '@async-io/linux-epoll',
     platforms: ['linux', 'android'],
+    // The driver is not listed: the facade probes at start-up whether this
+    // poller nests in another of its kind (see reactor.c).
     hasFd: true,
-    driver: 'nested',
     capabilities: { level: true, edge: true, priority: true },
   },
   {
@@ -19,8 +20,6 @@ export const BACKENDS = [
     package: '@async-io/bsd-kqueue',
     platforms: ['darwin', 'freebsd', 'openbsd', 'netbsd'],
     hasFd: true,
-    // Nesting a kqueue fd in libuv's own kqueue is unreliable on macOS.
-    driver: 'thread',
     // EVFILT_EXCEPT/NOTE_OOB: macOS and OpenBSD have it, FreeBSD and NetBSD not: ask the addon.
     capabilities: { level: true, edge: true, priority: 'os-dependent' },
   },
@@ -29,7 +28,6 @@ export const BACKENDS = [
     package: '@async-io/solaris-ports',
     platforms: ['sunos'],
     hasFd: true,
-    driver: 'nested',
     capabilities: { level: true, edge: false, priority: true },
   },
   {
@@ -38,7 +36,6 @@ export const BACKENDS = [
     // Any Unix: the fallback everywhere the others are missing.
     platforms: ['aix', 'cygwin', 'haiku'],
     hasFd: false,
-    driver: 'thread',
     capabilities: { level: true, edge: false, priority: true },
   },
 ] as const;
