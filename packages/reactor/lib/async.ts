@@ -136,6 +136,8 @@ interface Strategy {
   arm(want: number): void;
   /** A priority wait starts. */
   watchPriority(): void;
+  /** Waiters took what an event brought for `bits`. */
+  taken(bits: number): void;
 }
 
 interface StrategyClass {
@@ -180,9 +182,13 @@ class EdgeTracked implements Strategy {
 
   current(bits: number): number {
     if ((this.#ready & bits) === 0) return 0;
-    // Priority on a regular file is an event, not a state: asking poll()
-    // would consume the next change, so every priority wait waits.
-    if (this.regular && (bits & P) !== 0) return 0;
+    if (this.regular) {
+      // procfs/sysfs: asking poll() could consume the next change. Trust the
+      // cache; a priority change is an event, reported to one wait only.
+      const now = this.#ready & bits;
+      this.#ready &= ~(now & P);
+      return now;
+    }
     // The caller may have drained the fd itself since the edge: confirm
     // with one poll(0) instead of trusting the cache.
     const now = this.native.fdReadiness(this.fd);
@@ -197,6 +203,10 @@ class EdgeTracked implements Strategy {
   }
 
   arm(): void {}
+
+  taken(bits: number): void {
+    if (this.regular) this.#ready &= ~(bits & P);
+  }
 
   watchPriority(): void {
     if (this.#priority) return;
@@ -215,14 +225,16 @@ class Oneshot implements Strategy {
   static readonly mode: PollMode = 'oneshot';
   /** the interest armed in the kernel now */
   #armed = 0;
-
   #priority = false;
+  /** regular file: a priority change that came while nobody waited for it */
+  #unclaimed = false;
 
   constructor(
     readonly reactor: ReactorCore,
     readonly native: NativeAddon,
     readonly fd: number,
     readonly key: number,
+    readonly regular: boolean,
   ) {}
 
   blocked(): boolean {
@@ -231,18 +243,27 @@ class Oneshot implements Strategy {
 
   wouldBlock(): void {}
 
-  current(): number {
-    return 0;
+  current(bits: number): number {
+    // The kernel answers every other wait. A procfs/sysfs change is reported
+    // once and cannot be asked for again: keep the one no waiter took.
+    if (!this.#unclaimed || (bits & P) === 0) return 0;
+    this.#unclaimed = false;
+    return P;
   }
 
-  event(): void {
+  event(bits: number): void {
     this.#armed = 0;
+    if (this.regular && (bits & P) !== 0) this.#unclaimed = true;
   }
 
   arm(want: number): void {
     if (want === 0 || (this.#armed & want) === want) return;
     this.reactor.modify(this.fd, this.key, { readable: (want & R) !== 0, writable: (want & W) !== 0, priority: (want & P) !== 0 }, 'oneshot');
     this.#armed = want;
+  }
+
+  taken(bits: number): void {
+    if ((bits & P) !== 0) this.#unclaimed = false;
   }
 
   watchPriority(): void {
@@ -560,7 +581,11 @@ export class Async implements Disposable {
     this.#strategy.event(bits);
     if (bits & R) this.#wake(this.#readers, flags, null);
     if (bits & W) this.#wake(this.#writers, flags, null);
-    if (bits & P) this.#wake(this.#urgent, flags, null);
+    if (bits & P) {
+      const waited = !this.#urgent.empty;
+      this.#wake(this.#urgent, flags, null);
+      if (waited) this.#strategy.taken(P);
+    }
     if (this.#pending > 0 && !this.#closed) {
       try {
         this.#strategy.arm(this.#want());

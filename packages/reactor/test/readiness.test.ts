@@ -41,20 +41,25 @@ describe.each(DRIVERS)(`readiness on ${EXPECTED_BACKEND}, %s driver`, (driver) =
     expect(out.waits).toBeGreaterThan(WAITS / 2);
   }, 150_000);
 
-  it.runIf(process.platform === 'linux')(
-    'priority() sees every change of /proc/self/mountinfo (a file whose poll reports once)',
-    async (ctx) => {
+  it.runIf(process.platform === 'linux').for(['', ' made while no wait is pending'])(
+    'priority() sees every change of /proc/self/mountinfo (a file whose poll reports once)%s',
+    async (timing, ctx) => {
       const refused = unshareRefused();
       if (refused !== null) {
         console.log(`skipped: unshare -m refused here (${refused})`);
         return ctx.skip(`unshare -m refused: ${refused}`);
       }
-      const { out, stderr } = await inMountNamespace([driver]);
+      const { out, stderr } = await inMountNamespace(timing === '' ? [driver] : [driver, 'late']);
       expect(stderr).toBe('');
       const result = JSON.parse(out);
       // kqueue's priority filter (EVFILT_EXCEPT) serves sockets only: a coded refusal.
       if (EXPECTED_BACKEND === 'kqueue') return expect(result.error).toMatch(/^(EINVAL|ENOTSUP): /);
-      expect(result).toEqual({ driver, backend: EXPECTED_BACKEND, changes: 3 });
+      // The event-ports emulation re-arms through epoll_ctl(MOD), which polls
+      // the file and then polls it again to report it: a change made while
+      // disarmed shows only to the first of the two, so only the change that
+      // came while armed arrives. illumos polls once, at port_associate().
+      const emulatedRearm = timing !== '' && process.env.ASYNC_IO_EMULATE === 'event-ports';
+      expect(result).toEqual({ driver, backend: EXPECTED_BACKEND, changes: emulatedRearm ? 1 : 3 });
     },
     90_000,
   );
