@@ -195,24 +195,32 @@ static void on_poll(uv_poll_t* handle, int status, int events) {
 }
 
 /* Loop thread: takes the helper thread's batch and emits it. Both hand-offs
- * (uv_async_t, thread-safe function) end here. The helper waits again only
- * once JS has handled the batch: the interest JS re-arms meanwhile is then
- * in place before that wait starts (on poll, a change while poll() blocks
- * costs a kick and a second wake-up), and what it reports is newer than
- * anything JS has read. */
+ * (uv_async_t, thread-safe function) end here. Without an edge mode, handles
+ * re-arm after each event: the helper then waits again only once JS has
+ * handled the batch, so that the re-armed interest is in place before that
+ * wait starts (on poll, a change while poll() blocks costs a kick and a
+ * second wake-up). With edge registrations nothing is re-armed, and the
+ * helper goes back to waiting while JS runs. */
+static void release_helper(aio_reactor_t* r) {
+  pthread_mutex_lock(&r->lock);
+  r->pending = 0;
+  pthread_cond_signal(&r->cond);
+  pthread_mutex_unlock(&r->lock);
+}
+
 static void take_batch(aio_reactor_t* r) {
-  int n;
+  int n, rearms = !(aio_backend_caps() & AIO_CAP_EDGE);
   pthread_mutex_lock(&r->lock);
   n = r->pending;
   if (n > 0)
     memcpy(r->batch, r->tbatch, (size_t)n * sizeof(aio_event_t));
   pthread_mutex_unlock(&r->lock);
+  if (!rearms)
+    release_helper(r);
   if (n != 0 && !r->closing)
     emit(r, n);
-  pthread_mutex_lock(&r->lock);
-  r->pending = 0;
-  pthread_cond_signal(&r->cond);
-  pthread_mutex_unlock(&r->lock);
+  if (rearms)
+    release_helper(r);
 }
 
 static void on_async(uv_async_t* handle) {
