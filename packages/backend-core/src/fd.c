@@ -92,42 +92,6 @@ int aio_fd_shutdown(int fd, int how) {
   return shutdown(fd, hows[how]) < 0 ? -errno : 0;
 }
 
-const char* aio_fd_kind(int fd, int* err, const char** syscall) {
-  struct stat st;
-  int type = 0;
-  socklen_t len = sizeof(type);
-  *err = 0;
-  if (fstat(fd, &st) < 0) {
-    *err = -errno;
-    *syscall = "fstat";
-    return NULL;
-  }
-  if (S_ISREG(st.st_mode))
-    return "file";
-  if (S_ISDIR(st.st_mode))
-    return "directory";
-  if (S_ISBLK(st.st_mode))
-    return "block";
-  if (S_ISFIFO(st.st_mode))
-    return "fifo";
-  /* isatty() fails (ENOTTY, or EINVAL on some systems) for other character
-   * devices: any failure just means "not a terminal". */
-  if (S_ISCHR(st.st_mode))
-    return isatty(fd) ? "tty" : "char";
-  if (!S_ISSOCK(st.st_mode))
-    return "other";
-  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) {
-    *err = -errno;
-    *syscall = "getsockopt";
-    return NULL;
-  }
-  return type == SOCK_STREAM      ? "socket-stream"
-         : type == SOCK_DGRAM     ? "socket-dgram"
-         : type == SOCK_SEQPACKET ? "socket-seqpacket"
-         : type == SOCK_RAW       ? "socket-raw"
-                                  : "socket-other";
-}
-
 ssize_t aio_fd_read(int fd, void* buf, size_t len) {
   ssize_t n;
   do {
@@ -231,17 +195,33 @@ int aio_fd_stat(int fd, aio_fd_stat_t* out, const char** syscall) {
   }
   out->dev = (double)st.st_dev;
   out->ino = (double)st.st_ino;
-  out->stream = 0;
-  out->regular = S_ISREG(st.st_mode);
-  if (S_ISFIFO(st.st_mode)) {
-    out->stream = 1;
-  } else if (S_ISSOCK(st.st_mode)) {
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) {
-      *syscall = "getsockopt";
-      return -errno;
-    }
-    out->stream = type == SOCK_STREAM;
+  if (S_ISREG(st.st_mode)) {
+    out->kind = "file";
+  } else if (S_ISDIR(st.st_mode)) {
+    out->kind = "directory";
+  } else if (S_ISBLK(st.st_mode)) {
+    out->kind = "block";
+  } else if (S_ISFIFO(st.st_mode)) {
+    out->kind = "fifo";
+  } else if (S_ISCHR(st.st_mode)) {
+    /* isatty() fails (ENOTTY, or EINVAL on some systems) for other
+     * character devices: any failure just means "not a terminal". */
+    out->kind = isatty(fd) ? "tty" : "char";
+  } else if (!S_ISSOCK(st.st_mode)) {
+    out->kind = "other";
+  } else if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) {
+    *syscall = "getsockopt";
+    return -errno;
+  } else {
+    out->kind = type == SOCK_STREAM      ? "socket-stream"
+                : type == SOCK_DGRAM     ? "socket-dgram"
+                : type == SOCK_SEQPACKET ? "socket-seqpacket"
+                : type == SOCK_RAW       ? "socket-raw"
+                                         : "socket-other";
   }
+  out->stream =
+      S_ISFIFO(st.st_mode) || (S_ISSOCK(st.st_mode) && type == SOCK_STREAM);
+  out->regular = S_ISREG(st.st_mode);
   return 0;
 }
 

@@ -47,10 +47,6 @@ int aio_fd_socketpair(int fds[2]);
 int aio_fd_socketpair_of(int kind, int fds[2]);
 /* shutdown(2) with how 0 SHUT_RD, 1 SHUT_WR, 2 SHUT_RDWR: 0 or -errno. */
 int aio_fd_shutdown(int fd, int how);
-/* "file", "directory", "block", "char", "tty", "fifo", "socket-stream",
- * "socket-dgram", "socket-seqpacket", "socket-raw", "socket-other" or
- * "other"; NULL with *err (-errno) and *syscall set on failure. */
-const char* aio_fd_kind(int fd, int* err, const char** syscall);
 /* One read or write, EINTR retried: the byte count or -errno. */
 ssize_t aio_fd_read(int fd, void* buf, size_t len);
 ssize_t aio_fd_write(int fd, const void* buf, size_t len);
@@ -71,6 +67,10 @@ typedef struct {
   double ino;
   int stream;  /* a FIFO or a SOCK_STREAM socket */
   int regular; /* a regular file (procfs and sysfs files are) */
+  /* "file", "directory", "block", "char", "tty", "fifo", "socket-stream",
+   * "socket-dgram", "socket-seqpacket", "socket-raw", "socket-other" or
+   * "other" */
+  const char* kind;
 } aio_fd_stat_t;
 
 /* The open file's identity and kind. On failure *syscall names the call

@@ -577,14 +577,14 @@ static napi_value js_fd_kind(napi_env env, napi_callback_info info) {
   aio_args_t a;
   int64_t fd;
   int err;
-  const char *kind, *syscall = "fstat";
+  aio_fd_stat_t st;
+  const char* syscall = "fstat";
   napi_value v;
   if (!aio_args(env, info, &a) || !aio_int_arg(&a, 0, "fd", 0, INT_MAX, &fd))
     return NULL;
-  kind = aio_fd_kind((int)fd, &err, &syscall);
-  if (kind == NULL)
+  if ((err = aio_fd_stat((int)fd, &st, &syscall)) < 0)
     return aio_throw_errno(env, err, syscall);
-  AIO_NAPI(env, napi_create_string_utf8(env, kind, NAPI_AUTO_LENGTH, &v));
+  AIO_NAPI(env, napi_create_string_utf8(env, st.kind, NAPI_AUTO_LENGTH, &v));
   return v;
 }
 

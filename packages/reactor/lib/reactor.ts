@@ -215,7 +215,7 @@ export class ReactorCore {
     let total = 0;
     for (;;) {
       const n = this.#native.reactorDispatch(this.#handle);
-      if (n > 0 && (this.#queuedEvents || this.#side)) this.#recheck(n);
+      this.#recheck(n);
       this.#deliver(n);
       total += n;
       if (n < BATCH) return total;
@@ -415,6 +415,7 @@ export class ReactorCore {
     const fds = this.#batchFds;
     const keys = this.#keys;
     const all = this.#driver === 'thread' || this.#queuedEvents;
+    if (n <= 0 || (!all && !this.#side)) return; // every event taken on this thread, fresh
     let any = false;
     for (let i = 0; i < n; i++) {
       const key = batch[2 * i]!;
@@ -428,7 +429,7 @@ export class ReactorCore {
 
   readonly #onBatch = (n: number): void => {
     if (n > 0) {
-      if (this.#driver === 'thread' || this.#queuedEvents || this.#side) this.#recheck(n);
+      this.#recheck(n);
       return this.#deliver(n);
     }
     if (n === -1) {
