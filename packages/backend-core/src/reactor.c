@@ -8,7 +8,13 @@
  *   nested   - libuv watches the poller's own fd (uv_poll_t) and we drain it
  *              without blocking on each wake: no extra thread. epoll, ports.
  *   thread   - a helper thread blocks in wait and hands each batch to the
- *              loop thread through a uv_async_t. poll, and kqueue by default.
+ *              loop thread through a uv_async_t: backends without an fd
+ *              (poll), and pollers that do not report each other (the
+ *              start-up probe decides). The loop thread takes what is
+ *              ready itself, without blocking, just before libuv would
+ *              block (uv_prepare_t); only when nothing is ready does the
+ *              helper wait. A busy reactor thus costs no thread hand-off
+ *              per event, and an idle one costs one per wake.
  *   external - nothing is automatic; the embedder calls dispatch().
  *
  * Runtimes without libuv (Bun, Deno: AIO_REACTOR_NAPI_ONLY) get no uv call
@@ -69,7 +75,9 @@ typedef struct aio_reactor_s {
   napi_async_cleanup_hook_handle cleanup;
   uv_poll_t poll;
   uv_async_t async;
-  int napi_only; /* AIO_REACTOR_NAPI_ONLY: no libuv in this runtime */
+  uv_prepare_t prepare; /* thread driver with libuv: the loop thread's take */
+  uv_idle_t idle;       /* keeps libuv from blocking while events keep coming */
+  int napi_only;        /* AIO_REACTOR_NAPI_ONLY: no libuv in this runtime */
   napi_threadsafe_function tsfn; /* the thread driver's hand-off there */
   /* thread driver */
   pthread_t thread;
@@ -78,6 +86,10 @@ typedef struct aio_reactor_s {
   pthread_cond_t cond;
   int stop;
   int pending; /* events the helper has ready for the loop thread (-errno) */
+  /* The helper may wait. With libuv the loop thread sets it, in prepare,
+   * when its own take found nothing, and the helper clears it with each
+   * batch; without libuv (no prepare hook) it stays set. */
+  int armed;
   aio_event_t* tbatch;
   /* fds owned by Async handles (ownsFd): closed at teardown so that a
    * terminated Worker leaks none of them */
@@ -121,22 +133,25 @@ static void unref_state(aio_reactor_t* r) {
 }
 
 /* Calls the JS callback with `count` (-1: "switched to the thread driver",
- * < -1: a wait error, as -errno). Exceptions go to 'uncaughtException'.
+ * < -1: a wait error, as -errno) and `captured`: 1 if the batch was taken on
+ * the helper thread, ahead of whatever JS ran since (JS rechecks it), 0 if
+ * taken on this thread just now. Exceptions go to 'uncaughtException'.
  * Without libuv there is no async context: the thread-safe function's call
  * already runs in the runtime's callback scope. */
-static void emit(aio_reactor_t* r, int count) {
+static void emit(aio_reactor_t* r, int count, int captured) {
   napi_handle_scope scope;
-  napi_value fn, recv, arg, result;
+  napi_value fn, recv, args[2], result;
   napi_env env = r->env;
   if (napi_open_handle_scope(env, &scope) != napi_ok)
     return;
   if (napi_get_reference_value(env, r->callback, &fn) == napi_ok &&
       napi_get_global(env, &recv) == napi_ok &&
-      napi_create_int32(env, count, &arg) == napi_ok) {
+      napi_create_int32(env, count, &args[0]) == napi_ok &&
+      napi_create_int32(env, captured, &args[1]) == napi_ok) {
     if ((r->async_context != NULL
-             ? napi_make_callback(env, r->async_context, recv, fn, 1, &arg,
+             ? napi_make_callback(env, r->async_context, recv, fn, 2, args,
                                   &result)
-             : napi_call_function(env, recv, fn, 1, &arg, &result)) ==
+             : napi_call_function(env, recv, fn, 2, args, &result)) ==
         napi_pending_exception) {
       napi_value error;
       if (napi_get_and_clear_last_exception(env, &error) == napi_ok)
@@ -159,7 +174,7 @@ static int take(aio_reactor_t* r, aio_event_t* batch, int64_t timeout_ns) {
 static int drain(aio_reactor_t* r) {
   int n = take(r, r->batch, 0);
   if (n != 0)
-    emit(r, n);
+    emit(r, n, 0);
   return n;
 }
 
@@ -176,7 +191,7 @@ static void on_poll(uv_poll_t* handle, int status, int events) {
     /* The fd is broken (closed behind our back?): report once, stop. */
     uv_poll_stop(&r->poll);
     if (status < 0)
-      emit(r, n);
+      emit(r, n, 0);
     return;
   }
   if (n > 0 || r->closing) {
@@ -190,17 +205,18 @@ static void on_poll(uv_poll_t* handle, int status, int events) {
   uv_poll_stop(&r->poll);
   if (start_thread(r) == 0) {
     r->driver = AIO_DRIVER_THREAD;
-    emit(r, -1);
+    emit(r, -1, 0);
   }
 }
 
 /* Loop thread: takes the helper thread's batch and emits it. Both hand-offs
- * (uv_async_t, thread-safe function) end here. Without an edge mode, handles
- * re-arm after each event: the helper then waits again only once JS has
- * handled the batch, so that the re-armed interest is in place before that
+ * (uv_async_t, thread-safe function) end here. With libuv the helper stays
+ * parked afterwards: on_prepare decides whether it waits again. Without
+ * libuv it waits again at once where registrations are edge-triggered (JS
+ * re-arms nothing), and only after JS has handled the batch where handles
+ * re-arm per event, so that the re-armed interest is in place before that
  * wait starts (on poll, a change while poll() blocks costs a kick and a
- * second wake-up). With edge registrations nothing is re-armed, and the
- * helper goes back to waiting while JS runs. */
+ * second wake-up). */
 static void release_helper(aio_reactor_t* r) {
   pthread_mutex_lock(&r->lock);
   r->pending = 0;
@@ -209,17 +225,19 @@ static void release_helper(aio_reactor_t* r) {
 }
 
 static void take_batch(aio_reactor_t* r) {
-  int n, rearms = !(aio_backend_caps() & AIO_CAP_EDGE);
+  int n, later = r->napi_only && !(aio_backend_caps() & AIO_CAP_EDGE);
   pthread_mutex_lock(&r->lock);
   n = r->pending;
   if (n > 0)
     memcpy(r->batch, r->tbatch, (size_t)n * sizeof(aio_event_t));
   pthread_mutex_unlock(&r->lock);
-  if (!rearms)
+  if (!later)
     release_helper(r);
+  if (n < 0 && r->prepare.data == r)
+    uv_prepare_stop(&r->prepare); /* the wait failed: reported once, here */
   if (n != 0 && !r->closing)
-    emit(r, n);
-  if (rearms)
+    emit(r, n, 1);
+  if (later)
     release_helper(r);
 }
 
@@ -232,6 +250,48 @@ static void on_tsfn(napi_env env, napi_value fn, void* context, void* data) {
   (void)data;
   if (env != NULL)
     take_batch((aio_reactor_t*)context);
+}
+
+/* An active idle handle makes libuv poll with a zero timeout; nothing to do. */
+static void on_idle(uv_idle_t* handle) {
+  (void)handle;
+}
+
+/* Loop thread, just before libuv computes its timeout and polls. If the
+ * helper is parked with no batch in flight, take what is ready here, with a
+ * zero timeout: events that JS caused itself (a write to a pipe it then
+ * waits on) are found without a hand-off. Something taken: emit it and keep
+ * libuv from blocking (idle), so that the next iteration takes again. Nothing:
+ * let the helper wait, and libuv block. */
+static void on_prepare(uv_prepare_t* handle) {
+  aio_reactor_t* r = (aio_reactor_t*)handle->data;
+  int n, mine;
+  if (r->closing)
+    return;
+  pthread_mutex_lock(&r->lock);
+  mine = !r->armed && r->pending == 0;
+  pthread_mutex_unlock(&r->lock);
+  if (!mine)
+    return;
+  n = take(r, r->batch, 0);
+  if (n < 0) {
+    /* A failing wait is reported once; the reactor stops taking (as the
+     * helper thread ends on one). */
+    uv_prepare_stop(&r->prepare);
+    uv_idle_stop(&r->idle);
+    emit(r, n, 0);
+    return;
+  }
+  if (n > 0) {
+    uv_idle_start(&r->idle, on_idle);
+    emit(r, n, 0);
+    return;
+  }
+  uv_idle_stop(&r->idle);
+  pthread_mutex_lock(&r->lock);
+  r->armed = 1;
+  pthread_cond_signal(&r->cond);
+  pthread_mutex_unlock(&r->lock);
 }
 
 /* Helper thread, lock held: tells the loop thread a batch is waiting. Fails
@@ -247,23 +307,27 @@ static int wake_loop(aio_reactor_t* r) {
 
 static void* helper_main(void* arg) {
   aio_reactor_t* r = (aio_reactor_t*)arg;
-  int n = 0;
+  int n;
   /* A stop is always followed by a notify, and a pending notify makes the
    * next wait return, so checking `stop` before each wait cannot miss it. */
   pthread_mutex_lock(&r->lock);
-  while (!r->stop && n >= 0) {
+  for (;;) {
+    /* One batch in flight at a time: the loop thread copies it out first. */
+    while (!r->stop && (!r->armed || r->pending != 0))
+      pthread_cond_wait(&r->cond, &r->lock);
+    if (r->stop)
+      break;
     pthread_mutex_unlock(&r->lock);
     n = take(r, r->tbatch, -1);
     pthread_mutex_lock(&r->lock);
-    if (n != 0 && !r->stop) {
-      /* One batch in flight: the loop thread copies it out, then we go on. A
-       * failing wait is reported once and ends the thread (never spins). */
-      r->pending = n;
-      if (wake_loop(r) < 0)
-        break;
-      while (r->pending != 0 && !r->stop)
-        pthread_cond_wait(&r->cond, &r->lock);
-    }
+    if (n == 0 || r->stop)
+      continue;
+    r->pending = n;
+    if (!r->napi_only)
+      r->armed = 0;
+    /* A failing wait is reported once and ends the thread (never spins). */
+    if (wake_loop(r) < 0 || n < 0)
+      break;
   }
   pthread_mutex_unlock(&r->lock);
   return NULL;
@@ -301,7 +365,21 @@ static int start_thread(aio_reactor_t* r) {
     r->handles_open++;
     if (!r->is_ref)
       uv_unref((uv_handle_t*)&r->async);
+    /* Neither keeps the loop alive: the async handle's ref does. */
+    if ((err = uv_prepare_init(r->loop, &r->prepare)) < 0)
+      return err;
+    r->prepare.data = r;
+    r->handles_open++;
+    uv_unref((uv_handle_t*)&r->prepare);
+    if ((err = uv_idle_init(r->loop, &r->idle)) < 0)
+      return err;
+    r->idle.data = r;
+    r->handles_open++;
+    uv_unref((uv_handle_t*)&r->idle);
+    if ((err = uv_prepare_start(&r->prepare, on_prepare)) < 0)
+      return err;
   }
+  r->armed = 1; /* the first wait is the helper's */
   err = pthread_create(&r->thread, NULL, helper_main, r);
   if (err != 0)
     return -err;
@@ -361,6 +439,10 @@ static void teardown(napi_async_cleanup_hook_handle handle, void* arg) {
     uv_close((uv_handle_t*)&r->poll, on_close);
   if (r->async.data == r)
     uv_close((uv_handle_t*)&r->async, on_close);
+  if (r->prepare.data == r)
+    uv_close((uv_handle_t*)&r->prepare, on_close);
+  if (r->idle.data == r)
+    uv_close((uv_handle_t*)&r->idle, on_close);
   if (r->handles_open > 0)
     return; /* on_close finishes */
   if (handle != NULL)

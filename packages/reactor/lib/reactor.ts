@@ -215,7 +215,7 @@ export class ReactorCore {
     let total = 0;
     for (;;) {
       const n = this.#native.reactorDispatch(this.#handle);
-      this.#recheck(n);
+      this.#recheck(n, false);
       this.#deliver(n);
       total += n;
       if (n < BATCH) return total;
@@ -403,18 +403,18 @@ export class ReactorCore {
   }
 
   /**
-   * A batch captured on a helper thread (thread driver, side path) or queued
-   * by the kernel (event ports) predates whatever JS ran since, which may
-   * have drained those fds (a user's own read after readable()). Readable
-   * and writable are confirmed against the fds' state now, in one poll() for
-   * the batch, so that no stale edge resolves a wait; priority, hangup and
-   * error stay as reported.
+   * A batch captured on a helper thread (`captured`: the thread driver's
+   * helper; entries of the side path) or queued by the kernel (event ports)
+   * predates whatever JS ran since, which may have drained those fds (a
+   * user's own read after readable()). Readable and writable are confirmed
+   * against the fds' state now, in one poll() for the batch, so that no
+   * stale edge resolves a wait; priority, hangup and error stay as reported.
    */
-  #recheck(n: number): void {
+  #recheck(n: number, captured: boolean): void {
     const batch = this.#batch;
     const fds = this.#batchFds;
     const keys = this.#keys;
-    const all = this.#driver === 'thread' || this.#queuedEvents;
+    const all = captured || this.#queuedEvents;
     if (n <= 0 || (!all && !this.#side)) return; // every event taken on this thread, fresh
     let any = false;
     for (let i = 0; i < n; i++) {
@@ -427,9 +427,9 @@ export class ReactorCore {
     if (any) this.#native.recheck(fds, batch, n);
   }
 
-  readonly #onBatch = (n: number): void => {
+  readonly #onBatch = (n: number, captured: number): void => {
     if (n > 0) {
-      this.#recheck(n);
+      this.#recheck(n, captured === 1);
       return this.#deliver(n);
     }
     if (n === -1) {
