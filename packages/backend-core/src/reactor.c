@@ -230,8 +230,10 @@ static void take_batch(aio_reactor_t* r) {
   n = r->pending;
   if (n > 0)
     memcpy(r->batch, r->tbatch, (size_t)n * sizeof(aio_event_t));
+  if (!r->napi_only)
+    r->pending = 0; /* the helper is parked until on_prepare arms it: no wake */
   pthread_mutex_unlock(&r->lock);
-  if (!later)
+  if (r->napi_only && !later)
     release_helper(r);
   if (n < 0 && r->prepare.data == r)
     uv_prepare_stop(&r->prepare); /* the wait failed: reported once, here */
