@@ -10,11 +10,16 @@
  *   thread   - a helper thread blocks in wait and hands each batch to the
  *              loop thread through a uv_async_t: backends without an fd
  *              (poll), and pollers that do not report each other (the
- *              start-up probe decides). The loop thread takes what is
- *              ready itself, without blocking, just before libuv would
- *              block (uv_prepare_t); only when nothing is ready does the
- *              helper wait. A busy reactor thus costs no thread hand-off
- *              per event, and an idle one costs one per wake.
+ *              start-up probe decides).
+ *
+ * Both take what is ready on the loop thread first: once a take has found
+ * events, the next ones are taken just before libuv would block
+ * (uv_prepare_t, zero timeout), and libuv is kept from blocking (uv_idle_t)
+ * while those takes find events. Only when one finds nothing does the
+ * watcher take over again: libuv's watch of the poller fd (nested), the
+ * helper's wait (thread). A busy reactor thus costs no thread hand-off per
+ * event (thread), and no wake of libuv's own poller through ours per write
+ * (nested); an idle one wakes as before.
  *   external - nothing is automatic; the embedder calls dispatch().
  *
  * Runtimes without libuv (Bun, Deno: AIO_REACTOR_NAPI_ONLY) get no uv call
@@ -75,7 +80,7 @@ typedef struct aio_reactor_s {
   napi_async_cleanup_hook_handle cleanup;
   uv_poll_t poll;
   uv_async_t async;
-  uv_prepare_t prepare; /* thread driver with libuv: the loop thread's take */
+  uv_prepare_t prepare; /* the loop thread's take while busy (see above) */
   uv_idle_t idle;       /* keeps libuv from blocking while events keep coming */
   int napi_only;        /* AIO_REACTOR_NAPI_ONLY: no libuv in this runtime */
   napi_threadsafe_function tsfn; /* the thread driver's hand-off there */
@@ -179,6 +184,33 @@ static int drain(aio_reactor_t* r) {
 }
 
 static int start_thread(aio_reactor_t* r);
+static void on_prepare(uv_prepare_t* handle);
+
+/* An active idle handle makes libuv poll with a zero timeout; nothing to do. */
+static void on_idle(uv_idle_t* handle) {
+  (void)handle;
+}
+
+/* The prepare and idle handles of the busy mode, once per reactor. Prepare
+ * never keeps the loop alive; idle follows the reactor's ref, because while
+ * nested is busy nothing else of ours is active. */
+static int init_loop_hooks(aio_reactor_t* r) {
+  int err;
+  if (r->prepare.data == r)
+    return 0;
+  if ((err = uv_prepare_init(r->loop, &r->prepare)) < 0)
+    return err;
+  r->prepare.data = r;
+  r->handles_open++;
+  uv_unref((uv_handle_t*)&r->prepare);
+  if ((err = uv_idle_init(r->loop, &r->idle)) < 0)
+    return err;
+  r->idle.data = r;
+  r->handles_open++;
+  if (!r->is_ref)
+    uv_unref((uv_handle_t*)&r->idle);
+  return 0;
+}
 
 static void on_poll(uv_poll_t* handle, int status, int events) {
   aio_reactor_t* r = (aio_reactor_t*)handle->data;
@@ -194,8 +226,16 @@ static void on_poll(uv_poll_t* handle, int status, int events) {
       emit(r, n, 0);
     return;
   }
-  if (n > 0 || r->closing) {
+  if (r->closing)
+    return;
+  if (n > 0) {
+    /* Busy: take on this thread before each block until a take is empty. */
     r->spurious = 0;
+    if (r->driver == AIO_DRIVER_NESTED && r->prepare.data == r) {
+      uv_poll_stop(&r->poll);
+      uv_idle_start(&r->idle, on_idle);
+      uv_prepare_start(&r->prepare, on_prepare);
+    }
     return;
   }
   /* Woken with nothing to take: once is a race, many in a row means libuv
@@ -254,25 +294,21 @@ static void on_tsfn(napi_env env, napi_value fn, void* context, void* data) {
     take_batch((aio_reactor_t*)context);
 }
 
-/* An active idle handle makes libuv poll with a zero timeout; nothing to do. */
-static void on_idle(uv_idle_t* handle) {
-  (void)handle;
-}
-
-/* Loop thread, just before libuv computes its timeout and polls. If the
- * helper is parked with no batch in flight, take what is ready here, with a
- * zero timeout: events that JS caused itself (a write to a pipe it then
- * waits on) are found without a hand-off. Something taken: emit it and keep
- * libuv from blocking (idle), so that the next iteration takes again. Nothing:
- * let the helper wait, and libuv block. */
+/* Loop thread, just before libuv computes its timeout and polls: the busy
+ * mode's take (see the top). Thread driver: only while the helper is parked
+ * with no batch in flight. Something taken: emit it and keep libuv from
+ * blocking (idle), so that the next iteration takes again. Nothing: the
+ * watcher takes over (libuv's watch, the helper's wait) and libuv blocks. */
 static void on_prepare(uv_prepare_t* handle) {
   aio_reactor_t* r = (aio_reactor_t*)handle->data;
-  int n, mine;
+  int n, err, mine = 1;
   if (r->closing)
     return;
-  pthread_mutex_lock(&r->lock);
-  mine = !r->armed && r->pending == 0;
-  pthread_mutex_unlock(&r->lock);
+  if (r->driver == AIO_DRIVER_THREAD) {
+    pthread_mutex_lock(&r->lock);
+    mine = !r->armed && r->pending == 0;
+    pthread_mutex_unlock(&r->lock);
+  }
   if (!mine)
     return;
   n = take(r, r->batch, 0);
@@ -290,6 +326,12 @@ static void on_prepare(uv_prepare_t* handle) {
     return;
   }
   uv_idle_stop(&r->idle);
+  if (r->driver == AIO_DRIVER_NESTED) {
+    uv_prepare_stop(&r->prepare);
+    if ((err = uv_poll_start(&r->poll, UV_READABLE, on_poll)) < 0)
+      emit(r, err, 0);
+    return;
+  }
   pthread_mutex_lock(&r->lock);
   r->armed = 1;
   pthread_cond_signal(&r->cond);
@@ -367,18 +409,9 @@ static int start_thread(aio_reactor_t* r) {
     r->handles_open++;
     if (!r->is_ref)
       uv_unref((uv_handle_t*)&r->async);
-    /* Neither keeps the loop alive: the async handle's ref does. */
-    if ((err = uv_prepare_init(r->loop, &r->prepare)) < 0)
-      return err;
-    r->prepare.data = r;
-    r->handles_open++;
-    uv_unref((uv_handle_t*)&r->prepare);
-    if ((err = uv_idle_init(r->loop, &r->idle)) < 0)
-      return err;
-    r->idle.data = r;
-    r->handles_open++;
-    uv_unref((uv_handle_t*)&r->idle);
-    if ((err = uv_prepare_start(&r->prepare, on_prepare)) < 0)
+    /* A nested driver switching over has them already (busy or not). */
+    if ((err = init_loop_hooks(r)) < 0 ||
+        (err = uv_prepare_start(&r->prepare, on_prepare)) < 0)
       return err;
   }
   r->armed = 1; /* the first wait is the helper's */
@@ -590,7 +623,8 @@ napi_value aio_js_reactor_create(napi_env env, napi_callback_info info) {
       r->poll.data = r;
       r->handles_open++;
       uv_unref((uv_handle_t*)&r->poll);
-      err = uv_poll_start(&r->poll, UV_READABLE, on_poll);
+      if ((err = init_loop_hooks(r)) == 0)
+        err = uv_poll_start(&r->poll, UV_READABLE, on_poll);
     }
   } else if (driver == AIO_DRIVER_THREAD) {
     err = start_thread(r);
@@ -677,6 +711,12 @@ napi_value aio_js_reactor_ref(napi_env env, napi_callback_info info) {
       uv_ref((uv_handle_t*)&r->async);
     else
       uv_unref((uv_handle_t*)&r->async);
+  }
+  if (r->idle.data == r) {
+    if (on)
+      uv_ref((uv_handle_t*)&r->idle);
+    else
+      uv_unref((uv_handle_t*)&r->idle);
   }
   if (r->tsfn != NULL &&
       (on ? napi_ref_threadsafe_function(env, r->tsfn)

@@ -27,23 +27,28 @@ describe(`process liveness on ${EXPECTED_BACKEND}`, () => {
   });
 });
 
-describe(`thread driver under load on ${EXPECTED_BACKEND}`, () => {
-  it('a reactor that never goes idle still lets timers and immediates run, hands the wait to its helper once idle, and lets the process exit', async () => {
-    const r = await runFixture('busy.cjs');
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout);
-    expect(out.driver).toBe('thread');
-    expect(out.spurious).toBe(0);
-    // The immediate ran during the ping-pong, not after it; so did the timer
-    // that ended it (every round is one loop turn, never a loop of our own).
-    expect(out.immediateAt).toBeGreaterThanOrEqual(0);
-    expect(out.immediateAt).toBeLessThan(out.timerAt);
-    expect(out.rounds - out.timerAt).toBeGreaterThanOrEqual(0);
-    expect(out.rounds - out.timerAt).toBeLessThanOrEqual(1); // the round in flight
-    expect(out.timerAt).toBeGreaterThan(0);
-    expect(out.late).toBe(true);
-  });
+describe(`a reactor under load on ${EXPECTED_BACKEND}`, () => {
+  it.each(['thread', 'auto'])(
+    'driver %s: never idle, it still lets timers and immediates run, keeps the process alive on its waits alone, hands back to its watcher once idle, and lets the process exit',
+    async (driver) => {
+      const r = await runFixture('busy.cjs', [driver]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const out = JSON.parse(r.stdout);
+      if (driver === 'thread') expect(out.driver).toBe('thread');
+      expect(out.spurious).toBe(0);
+      // The immediate ran during the ping-pong, not after it; so did the
+      // timer that ended it (every round is one loop turn, never a loop of
+      // our own).
+      expect(out.immediateAt).toBeGreaterThanOrEqual(0);
+      expect(out.immediateAt).toBeLessThan(out.timerAt);
+      expect(out.timerAt).toBeGreaterThan(0);
+      expect(out.afterTimer - out.timerAt).toBeGreaterThanOrEqual(0);
+      expect(out.afterTimer - out.timerAt).toBeLessThanOrEqual(1); // the round in flight
+      expect(out.rounds).toBe(out.afterTimer + 5000);
+      expect(out.late).toBe(true);
+    },
+  );
 });
 
 describe(`external driver on ${EXPECTED_BACKEND}`, () => {
