@@ -229,10 +229,9 @@ static void on_poll(uv_poll_t* handle, int status, int events) {
   if (r->closing)
     return;
   if (n > 0) {
-    /* Busy: take on this thread before each block until a take is empty. */
+    /* Perhaps busy: take on this thread before the next block too. */
     r->spurious = 0;
     if (r->driver == AIO_DRIVER_NESTED && r->prepare.data == r) {
-      uv_poll_stop(&r->poll);
       uv_idle_start(&r->idle, on_idle);
       uv_prepare_start(&r->prepare, on_prepare);
     }
@@ -321,6 +320,12 @@ static void on_prepare(uv_prepare_t* handle) {
     return;
   }
   if (n > 0) {
+    /* Nested, a second take in a row with events: busy. Stop libuv's watch,
+     * whose wake-up every write would otherwise pay (libuv drops the fd from
+     * its epoll at its next report). A lone event (request, then idle) keeps
+     * the watch and costs no libuv change. */
+    if (r->driver == AIO_DRIVER_NESTED && uv_is_active((uv_handle_t*)&r->poll))
+      uv_poll_stop(&r->poll);
     uv_idle_start(&r->idle, on_idle);
     emit(r, n, 0);
     return;
@@ -328,7 +333,8 @@ static void on_prepare(uv_prepare_t* handle) {
   uv_idle_stop(&r->idle);
   if (r->driver == AIO_DRIVER_NESTED) {
     uv_prepare_stop(&r->prepare);
-    if ((err = uv_poll_start(&r->poll, UV_READABLE, on_poll)) < 0)
+    if (!uv_is_active((uv_handle_t*)&r->poll) &&
+        (err = uv_poll_start(&r->poll, UV_READABLE, on_poll)) < 0)
       emit(r, err, 0);
     return;
   }
