@@ -11,16 +11,17 @@
  *              loop thread through a uv_async_t: backends without an fd
  *              (poll), and pollers that do not report each other (the
  *              start-up probe decides).
+ *   external - nothing is automatic; the embedder calls dispatch().
  *
- * Both take what is ready on the loop thread first: once a take has found
- * events, the next ones are taken just before libuv would block
- * (uv_prepare_t, zero timeout), and libuv is kept from blocking (uv_idle_t)
- * while those takes find events. Only when one finds nothing does the
- * watcher take over again: libuv's watch of the poller fd (nested), the
- * helper's wait (thread). A busy reactor thus costs no thread hand-off per
+ * With libuv, nested and thread take on the loop thread while busy: once a
+ * take has found events, the next ones are taken just before libuv would
+ * block (uv_prepare_t, zero timeout), and libuv is kept from blocking
+ * (uv_idle_t) while those takes find events. Only when one finds nothing
+ * does the watcher take over again: the helper's wait (thread), libuv's
+ * watch of the poller fd (nested, which stops that watch only once two takes
+ * in a row found events). A busy reactor thus costs no thread hand-off per
  * event (thread), and no wake of libuv's own poller through ours per write
  * (nested); an idle one wakes as before.
- *   external - nothing is automatic; the embedder calls dispatch().
  *
  * Runtimes without libuv (Bun, Deno: AIO_REACTOR_NAPI_ONLY) get no uv call
  * at all: Bun aborts on uv_poll_init, and Deno's uv_poll emulation delivers
