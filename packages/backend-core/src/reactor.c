@@ -177,15 +177,20 @@ static int take(aio_reactor_t* r, aio_event_t* batch, int64_t timeout_ns) {
   return m < 0 ? m : n + m;
 }
 
-static int drain(aio_reactor_t* r) {
-  int n = take(r, r->batch, 0);
-  if (n != 0)
-    emit(r, n, 0);
-  return n;
-}
-
 static int start_thread(aio_reactor_t* r);
 static void on_prepare(uv_prepare_t* handle);
+
+/* Loop thread: a wait failed (or libuv refused our fd). Reported once: every
+ * taker on this thread stops (the helper thread ends on one by itself). */
+static void fail(aio_reactor_t* r, int err) {
+  if (r->poll.data == r)
+    uv_poll_stop(&r->poll);
+  if (r->prepare.data == r)
+    uv_prepare_stop(&r->prepare);
+  if (r->idle.data == r)
+    uv_idle_stop(&r->idle);
+  emit(r, err, 0);
+}
 
 /* An active idle handle makes libuv poll with a zero timeout; nothing to do. */
 static void on_idle(uv_idle_t* handle) {
@@ -219,23 +224,20 @@ static void on_poll(uv_poll_t* handle, int status, int events) {
   (void)events;
   if (r->closing)
     return;
-  n = status < 0 ? status : drain(r);
+  /* status < 0: the fd is broken (closed behind our back?) */
+  n = status < 0 ? status : take(r, r->batch, 0);
   if (n < 0) {
-    /* The fd is broken (closed behind our back?): report once, stop. */
-    uv_poll_stop(&r->poll);
-    if (status < 0)
-      emit(r, n, 0);
+    fail(r, n);
     return;
   }
-  if (r->closing)
-    return;
   if (n > 0) {
+    emit(r, n, 0);
+    if (r->closing)
+      return;
     /* Perhaps busy: take on this thread before the next block too. */
     r->spurious = 0;
-    if (r->driver == AIO_DRIVER_NESTED && r->prepare.data == r) {
-      uv_idle_start(&r->idle, on_idle);
-      uv_prepare_start(&r->prepare, on_prepare);
-    }
+    uv_idle_start(&r->idle, on_idle);
+    uv_prepare_start(&r->prepare, on_prepare);
     return;
   }
   /* Woken with nothing to take: once is a race, many in a row means libuv
@@ -270,14 +272,18 @@ static void take_batch(aio_reactor_t* r) {
   n = r->pending;
   if (n > 0)
     memcpy(r->batch, r->tbatch, (size_t)n * sizeof(aio_event_t));
-  if (!r->napi_only)
-    r->pending = 0; /* the helper is parked until on_prepare arms it: no wake */
+  if (!later) {
+    /* With libuv the helper is parked until on_prepare arms it: no wake. */
+    r->pending = 0;
+    if (r->napi_only)
+      pthread_cond_signal(&r->cond);
+  }
   pthread_mutex_unlock(&r->lock);
-  if (r->napi_only && !later)
-    release_helper(r);
-  if (n < 0 && r->prepare.data == r)
-    uv_prepare_stop(&r->prepare); /* the wait failed: reported once, here */
-  if (n != 0 && !r->closing)
+  if (r->closing || n == 0)
+    ;
+  else if (n < 0)
+    fail(r, n);
+  else
     emit(r, n, 1);
   if (later)
     release_helper(r);
@@ -313,11 +319,7 @@ static void on_prepare(uv_prepare_t* handle) {
     return;
   n = take(r, r->batch, 0);
   if (n < 0) {
-    /* A failing wait is reported once; the reactor stops taking (as the
-     * helper thread ends on one). */
-    uv_prepare_stop(&r->prepare);
-    uv_idle_stop(&r->idle);
-    emit(r, n, 0);
+    fail(r, n);
     return;
   }
   if (n > 0) {
@@ -336,7 +338,7 @@ static void on_prepare(uv_prepare_t* handle) {
     uv_prepare_stop(&r->prepare);
     if (!uv_is_active((uv_handle_t*)&r->poll) &&
         (err = uv_poll_start(&r->poll, UV_READABLE, on_poll)) < 0)
-      emit(r, err, 0);
+      fail(r, err);
     return;
   }
   pthread_mutex_lock(&r->lock);
