@@ -123,11 +123,41 @@ int aio_fd_set_nonblocking(int fd) {
   return 0;
 }
 
+short aio_poll_events(unsigned interest) {
+  short events = 0;
+  if (interest & AIO_READABLE)
+    events |= POLLIN;
+  if (interest & AIO_WRITABLE)
+    events |= POLLOUT;
+  if (interest & AIO_PRIORITY)
+    events |= POLLPRI;
+  return events;
+}
+
+/* POLLRDNORM: illumos may report it for a normal-data read without POLLIN. */
+uint32_t aio_poll_flags(int revents, unsigned interest) {
+  uint32_t f = 0;
+  if ((interest & AIO_READABLE) &&
+      (revents & (POLLIN | POLLRDNORM | POLLHUP | POLLERR)))
+    f |= AIO_READABLE;
+  if ((interest & AIO_WRITABLE) && (revents & (POLLOUT | POLLHUP | POLLERR)))
+    f |= AIO_WRITABLE;
+  if ((interest & AIO_PRIORITY) && (revents & POLLPRI))
+    f |= AIO_PRIORITY;
+  if (revents & POLLHUP)
+    f |= AIO_HANGUP;
+  if (revents & (POLLERR | POLLNVAL))
+    f |= AIO_ERROR;
+  return f;
+}
+
+#define AIO_ALL_INTEREST (AIO_READABLE | AIO_WRITABLE | AIO_PRIORITY)
+
 int aio_fd_readiness(int fd) {
   struct pollfd pfd;
-  int n, bits = 0;
+  int n;
   pfd.fd = fd;
-  pfd.events = POLLIN | POLLOUT | POLLPRI;
+  pfd.events = aio_poll_events(AIO_ALL_INTEREST);
   pfd.revents = 0;
   do {
     n = poll(&pfd, 1, 0);
@@ -136,17 +166,7 @@ int aio_fd_readiness(int fd) {
     return -errno;
   if (pfd.revents & POLLNVAL)
     return -EBADF;
-  if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
-    bits |= AIO_READABLE;
-  if (pfd.revents & (POLLOUT | POLLHUP | POLLERR))
-    bits |= AIO_WRITABLE;
-  if (pfd.revents & POLLPRI)
-    bits |= AIO_PRIORITY;
-  if (pfd.revents & POLLHUP)
-    bits |= AIO_HANGUP;
-  if (pfd.revents & POLLERR)
-    bits |= AIO_ERROR;
-  return bits;
+  return (int)aio_poll_flags(pfd.revents, AIO_ALL_INTEREST);
 }
 
 /* Readiness captured on another thread goes stale once the loop thread's
@@ -163,7 +183,7 @@ int aio_fd_recheck(const int32_t* fds, aio_event_t* events, int n) {
     m = n - base < AIO_RECHECK_CHUNK ? n - base : AIO_RECHECK_CHUNK;
     for (i = 0; i < m; i++) {
       pfd[i].fd = fds[base + i];
-      pfd[i].events = POLLIN | POLLOUT;
+      pfd[i].events = aio_poll_events(AIO_READABLE | AIO_WRITABLE);
       pfd[i].revents = 0;
     }
     do {
@@ -172,13 +192,10 @@ int aio_fd_recheck(const int32_t* fds, aio_event_t* events, int n) {
     if (k < 0)
       return -errno;
     for (i = 0; i < m; i++) {
-      unsigned now = 0, *flags = &events[base + i].flags;
+      unsigned now, *flags = &events[base + i].flags;
       if (pfd[i].fd < 0 || (pfd[i].revents & POLLNVAL))
         continue;
-      if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
-        now |= AIO_READABLE;
-      if (pfd[i].revents & (POLLOUT | POLLHUP | POLLERR))
-        now |= AIO_WRITABLE;
+      now = aio_poll_flags(pfd[i].revents, AIO_READABLE | AIO_WRITABLE);
       *flags &= now | ~(unsigned)(AIO_READABLE | AIO_WRITABLE);
     }
   }

@@ -14,6 +14,11 @@ struct aio_front_s {
   aio_poller_t* poller;
   unsigned caps;
   atomic_int notified; /* 1 from a notify until a wait consumes its wake-up */
+  /* 1 while a wait is in: the next one gets no events (polling's try-lock).
+   * A mechanism never sees two waits, and the scratch is the waiter's. */
+  atomic_int waiting;
+  void* scratch; /* the mechanism's kernel events, grown to the largest wait */
+  int scratch_cap;
 };
 
 int aio_front_create(aio_front_t** out) {
@@ -28,12 +33,14 @@ int aio_front_create(aio_front_t** out) {
   }
   f->caps = aio_backend_caps();
   atomic_init(&f->notified, 0);
+  atomic_init(&f->waiting, 0);
   *out = f;
   return 0;
 }
 
 void aio_front_destroy(aio_front_t* f) {
   aio_poller_destroy(f->poller);
+  free(f->scratch);
   free(f);
 }
 
@@ -100,22 +107,37 @@ static int64_t now_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Room in the scratch for `capacity` kernel events; only the waiter calls
+ * this. */
+static int reserve_scratch(aio_front_t* f, int capacity) {
+  size_t size = aio_backend_event_size();
+  void* grown;
+  if (capacity <= f->scratch_cap || size == 0)
+    return 0;
+  grown = realloc(f->scratch, (size_t)capacity * size);
+  if (grown == NULL)
+    return -ENOMEM;
+  f->scratch = grown;
+  f->scratch_cap = capacity;
+  return 0;
+}
+
 /* polling's front does the same: a signal, or a mechanism woken with nothing
  * for the caller, costs a retry with what is left of the same deadline. */
-int aio_front_wait(aio_front_t* f, aio_event_t* events, int capacity,
-                   int64_t timeout_ns) {
+static int wait_locked(aio_front_t* f, aio_event_t* events, int capacity,
+                       int64_t timeout_ns) {
   int64_t deadline = 0;
-  if (events == NULL || capacity <= 0)
-    return -EINVAL;
-  if (timeout_ns < -1)
-    timeout_ns = -1;
+  int err = reserve_scratch(f, capacity);
+  if (err != 0)
+    return err;
   if (timeout_ns > 0) {
     int64_t now = now_ns();
     deadline = timeout_ns > INT64_MAX - now ? INT64_MAX : now + timeout_ns;
   }
   for (;;) {
     int woken = 0;
-    int n = aio_poller_wait(f->poller, events, capacity, timeout_ns, &woken);
+    int n = aio_poller_wait(f->poller, events, capacity, f->scratch,
+                            timeout_ns, &woken);
     if (woken) {
       /* The mechanism drained the wake-up first: a notify racing in between
        * is covered by this very return. */
@@ -130,6 +152,24 @@ int aio_front_wait(aio_front_t* f, aio_event_t* events, int capacity,
         return 0;
     }
   }
+}
+
+/* One waiter at a time, as polling does: a second thread that asks while a
+ * wait is in returns at once with no events (its caller waits again or does
+ * something else). Waiting for the first would block it for a timeout that
+ * is not its own. */
+int aio_front_wait(aio_front_t* f, aio_event_t* events, int capacity,
+                   int64_t timeout_ns) {
+  int n;
+  if (events == NULL || capacity <= 0)
+    return -EINVAL;
+  if (timeout_ns < -1)
+    timeout_ns = -1;
+  if (atomic_exchange_explicit(&f->waiting, 1, memory_order_acquire) != 0)
+    return 0;
+  n = wait_locked(f, events, capacity, timeout_ns);
+  atomic_store_explicit(&f->waiting, 0, memory_order_release);
+  return n;
 }
 
 /* Many notifies before a wait write one wake-up: the mechanism is asked

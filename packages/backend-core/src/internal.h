@@ -33,7 +33,8 @@ int aio_front_modify(aio_front_t* f, int fd, uint32_t key, unsigned interest,
                      int mode);
 int aio_front_delete(aio_front_t* f, int fd);
 /* timeout_ns: -1 no limit, 0 do not block. -EINVAL for capacity <= 0.
- * Never returns -EINTR: a signal neither shortens nor lengthens a wait. */
+ * Never returns -EINTR: a signal neither shortens nor lengthens a wait. One
+ * wait at a time: while another thread's wait is in, returns 0 at once. */
 int aio_front_wait(aio_front_t* f, aio_event_t* events, int capacity,
                    int64_t timeout_ns);
 /* Wakes a blocked (or the next) wait; many notifies before it wake it once. */

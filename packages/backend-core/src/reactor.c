@@ -458,10 +458,7 @@ static void stop(aio_reactor_t* r) {
       close(r->public_fd);
     r->public_fd = -1;
   }
-  if (r->side != NULL) {
-    aio_side_stop(r->side);
-    r->side = NULL;
-  }
+  /* The helper first: its take reads the side path. */
   if (r->thread_started) {
     pthread_mutex_lock(&r->lock);
     r->stop = 1;
@@ -470,6 +467,10 @@ static void stop(aio_reactor_t* r) {
     aio_front_notify(r->front);
     pthread_join(r->thread, NULL);
     r->thread_started = 0;
+  }
+  if (r->side != NULL) {
+    aio_side_stop(r->side);
+    r->side = NULL;
   }
 }
 

@@ -51,8 +51,13 @@ static void* side_main(void* arg) {
     if (s->stop)
       break;
     if (n < 0) {
-      s->error = n; /* never spin on a broken poller */
-      break;
+      /* Never spin on a broken poller: stop, and wake the reactor so that
+       * its next take reports the error at once (priority waiters would
+       * otherwise hang until something unrelated woke it). */
+      s->error = n;
+      pthread_mutex_unlock(&s->lock);
+      aio_front_notify(s->wake);
+      return NULL;
     }
     memcpy(&s->queue[s->len], s->scratch, (size_t)n * sizeof(aio_event_t));
     s->len += n;

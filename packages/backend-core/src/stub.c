@@ -13,6 +13,10 @@ unsigned aio_backend_caps(void) {
   return 0;
 }
 
+size_t aio_backend_event_size(void) {
+  return 0;
+}
+
 const char* aio_backend_syscall(aio_op_t op) {
   (void)op;
   return aio_stub_name;
@@ -50,8 +54,9 @@ int aio_poller_delete(aio_poller_t* p, int fd) {
 }
 
 int aio_poller_wait(aio_poller_t* p, aio_event_t* events, int capacity,
-                    int64_t timeout_ns, int* woken) {
-  (void)p, (void)events, (void)capacity, (void)timeout_ns, (void)woken;
+                    void* scratch, int64_t timeout_ns, int* woken) {
+  (void)p, (void)events, (void)capacity, (void)scratch, (void)timeout_ns,
+      (void)woken;
   return -ENOSYS;
 }
 

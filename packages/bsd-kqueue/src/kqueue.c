@@ -611,24 +611,20 @@ static int deliver_broken(aio_poller_t* p, aio_event_t* out, int total,
   return total;
 }
 
-#define CHUNK 256
+size_t aio_backend_event_size(void) {
+  return sizeof(struct kevent);
+}
 
 int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
-                    int64_t timeout_ns, int* woken) {
-  struct kevent stack[CHUNK];
-  struct kevent* ev = stack;
+                    void* scratch, int64_t timeout_ns, int* woken) {
+  struct kevent* ev = (struct kevent*)scratch;
   struct timespec ts;
   int n, total, forced = 0;
   /* Never ask for more than fits: a retrieved one-shot event is consumed,
    * so one we could not store would be lost. Each kernel event makes at
-   * most one aio event (READ and WRITE of one fd merge into one). Large
-   * batches get one heap buffer: a second kevent() call in the same wait
-   * would report level-triggered fds twice. */
-  if (capacity > CHUNK) {
-    ev = (struct kevent*)malloc((size_t)capacity * sizeof(*ev));
-    if (ev == NULL)
-      return -ENOMEM;
-  }
+   * most one aio event (READ and WRITE of one fd merge into one). One
+   * kevent() call per wait: a second one would report level-triggered fds
+   * twice. */
   if (timeout_ns >= 0) {
     ts.tv_sec = (time_t)(timeout_ns / 1000000000);
     ts.tv_nsec = (long)(timeout_ns % 1000000000);
@@ -642,20 +638,14 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
   pthread_mutex_unlock(&p->lock);
   n = kevent(p->kq, NULL, 0, ev, capacity,
              timeout_ns < 0 && !forced ? NULL : &ts);
-  if (n < 0) {
-    n = -errno;
-    if (ev != stack)
-      free(ev);
-    return n;
-  }
+  if (n < 0)
+    return -errno;
   pthread_mutex_lock(&p->lock);
   p->pass++;
   total = deliver(p, ev, n, out, woken);
   if (p->nbroken > 0)
     total = deliver_broken(p, out, total, capacity);
   pthread_mutex_unlock(&p->lock);
-  if (ev != stack)
-    free(ev);
   if (total > 0 || *woken || timeout_ns == 0 || (n == 0 && !forced))
     return total;
   /* Woken with nothing for us: only events of fds deleted or disarmed

@@ -560,6 +560,41 @@ export function describeConformance(options: ConformanceOptions): void {
         expect(n).toBe(0);
       });
 
+      for (const waiters of [2, 4]) {
+        it(`${waiters} Workers waiting on one shared poller during add/delete churn: one wait at a time, none hangs`, async () => {
+          // Each trial: the Workers wait in a loop (a pool of waiter threads),
+          // the main thread adds and deletes 300 fds, then makes one last
+          // change while they block and tells them to stop. A waiter left
+          // behind by that last change (poll: a change handed back to one of
+          // two waiters in poll()) would never return.
+          const pairs = Array.from({ length: 300 }, () => pipe());
+          const [lastR] = pipe();
+          for (let trial = 0; trial < 8; trial++) {
+            const p = poller();
+            const stop = new Int32Array(new SharedArrayBuffer(8));
+            const done = Promise.all(
+              Array.from({ length: waiters }, () =>
+                inWorker(options.modulePath, p, [{ op: 'waitLoop', stop: stop.buffer, timeoutMs: 50 }]),
+              ),
+            );
+            for (let round = 0; round < 5; round++) {
+              for (const [r] of pairs) p.add(r, r, { readable: true }, 'level');
+              for (const [r] of pairs) p.delete(r);
+            }
+            while (Atomics.load(stop, 1) < waiters) await new Promise((r) => setTimeout(r, 2));
+            await new Promise((r) => setTimeout(r, 10));
+            Atomics.store(stop, 0, 1);
+            p.add(lastR, 1, { readable: true }, 'level');
+            p.notify();
+            const hung = await Promise.race([done.then(() => false), new Promise<boolean>((r) => setTimeout(r, 10_000, true))]);
+            // A stuck Worker cannot be freed from here (it sleeps in native
+            // code): fail, and let the test process's exit end it.
+            expect(hung).toBe(false);
+            p.delete(lastR);
+          }
+        });
+      }
+
       it('a shared poller lives until its last owner closes it', async () => {
         const p = new Poller();
         const shared = p.share();

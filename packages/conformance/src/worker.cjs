@@ -28,6 +28,17 @@ try {
       case 'write':
         backend.write(step.fd, Buffer.from(step.data));
         break;
+      case 'waitLoop': {
+        // Waits in a loop (as a pool of waiter threads would) until the main
+        // thread sets stop[0].
+        const stop = new Int32Array(step.stop);
+        Atomics.add(stop, 1, 1); // started
+        const events = new (backend.Events || require('@async-io/backend-core').Events)(64);
+        while (Atomics.load(stop, 0) === 0) {
+          poller.wait(events, step.timeoutMs);
+        }
+        break;
+      }
       case 'repeat':
         // Hammer: modify interest on many fds, `rounds` times, then notify.
         for (let r = 0; r < step.rounds; r++) {

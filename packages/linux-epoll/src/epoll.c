@@ -162,29 +162,20 @@ static uint32_t to_flags(uint32_t e, unsigned interest) {
   return f;
 }
 
-/* Batches up to this size use the stack; larger ones one heap buffer. */
-#define STACK_EVENTS 1024
+size_t aio_backend_event_size(void) {
+  return sizeof(struct epoll_event);
+}
 
 int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
-                    int64_t timeout_ns, int* woken) {
-  struct epoll_event stack[STACK_EVENTS];
-  struct epoll_event* ev = stack;
+                    void* scratch, int64_t timeout_ns, int* woken) {
+  struct epoll_event* ev = (struct epoll_event*)scratch;
   int total = 0, n, i;
   /* One epoll_wait per wait, and never asking for more than fits: a second
    * call would report level-triggered fds again, and an event the kernel
    * hands over that we could not store would be lost (oneshot disarms). */
-  if (capacity > STACK_EVENTS) {
-    ev = (struct epoll_event*)malloc((size_t)capacity * sizeof(*ev));
-    if (ev == NULL)
-      return -ENOMEM;
-  }
   n = epoll_wait_ns(p, ev, capacity, timeout_ns);
-  if (n < 0) {
-    n = -errno;
-    if (ev != stack)
-      free(ev);
-    return n;
-  }
+  if (n < 0)
+    return -errno;
   for (i = 0; i < n; i++) {
     uint64_t d = ev[i].data.u64;
     uint32_t key = (uint32_t)d;
@@ -201,8 +192,6 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
     out[total].flags = to_flags(ev[i].events, (unsigned)(d >> 32));
     total++;
   }
-  if (ev != stack)
-    free(ev);
   return total;
 }
 

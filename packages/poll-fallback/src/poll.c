@@ -174,17 +174,6 @@ static void end_change(aio_poller_t* p, int queued) {
     pthread_cond_signal(&p->done);
 }
 
-static short to_events(unsigned interest) {
-  short events = 0;
-  if (interest & AIO_READABLE)
-    events |= POLLIN;
-  if (interest & AIO_WRITABLE)
-    events |= POLLOUT;
-  if (interest & AIO_PRIORITY)
-    events |= POLLPRI;
-  return events;
-}
-
 /* poll() reports POLLHUP/POLLERR/POLLNVAL whatever `events` says, so a
  * disarmed registration must leave the set (a negative fd is skipped) or a
  * hung-up oneshot fd would wake every wait. */
@@ -196,7 +185,7 @@ static void disarm(struct pollfd* pf) {
 static void arm(aio_poller_t* p, int slot) {
   struct pollfd* pf = &p->pfds[slot];
   const aio__reg_t* r = &p->regs[slot];
-  pf->events = to_events(r->interest);
+  pf->events = aio_poll_events(r->interest);
   pf->fd = pf->events != 0 ? r->fd : -1;
   /* Only a poll() made after this change may report the fd. */
   pf->revents = 0;
@@ -319,21 +308,6 @@ out:
   return err;
 }
 
-static uint32_t to_flags(int ev, unsigned interest) {
-  uint32_t f = 0;
-  if ((interest & AIO_READABLE) && (ev & (POLLIN | POLLHUP | POLLERR)))
-    f |= AIO_READABLE;
-  if ((interest & AIO_WRITABLE) && (ev & (POLLOUT | POLLHUP | POLLERR)))
-    f |= AIO_WRITABLE;
-  if ((interest & AIO_PRIORITY) && (ev & POLLPRI))
-    f |= AIO_PRIORITY;
-  if (ev & POLLHUP)
-    f |= AIO_HANGUP;
-  if (ev & (POLLERR | POLLNVAL))
-    f |= AIO_ERROR;
-  return f;
-}
-
 /* Takes up to `capacity` results of the last poll(), `ready` being an upper
  * bound on how many slots hold one. The scan resumes where the previous one
  * stopped, so that with a small capacity the slots past it are not starved
@@ -350,7 +324,7 @@ static int collect(aio_poller_t* p, aio_event_t* out, int capacity, int ready) {
         break;
       ready--;
       out[total].key = p->regs[slot].key;
-      out[total].flags = to_flags(pf->revents, p->regs[slot].interest);
+      out[total].flags = aio_poll_flags(pf->revents, p->regs[slot].interest);
       total++;
       /* After POLLNVAL (closed without delete) even a level registration
        * stays quiet until modify or delete, instead of spinning. */
@@ -371,11 +345,16 @@ static int to_ms(int64_t ns) {
   return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
+size_t aio_backend_event_size(void) {
+  return 0; /* poll() writes into the registration table itself */
+}
+
 int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
-                    int64_t timeout_ns, int* woken) {
+                    void* scratch, int64_t timeout_ns, int* woken) {
   struct pollfd* pfds;
   nfds_t nfds;
   int n, err, ready, broken, total = 0;
+  (void)scratch;
   pthread_mutex_lock(&p->lock);
   pfds = p->pfds;
   nfds = (nfds_t)p->nfds;

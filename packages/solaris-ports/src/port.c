@@ -99,14 +99,8 @@ int aio_poller_fd(const aio_poller_t* p) {
 
 static int associate(aio_poller_t* p, int fd, unsigned interest,
                      uintptr_t gen) {
-  int events = 0;
-  if (interest & AIO_READABLE)
-    events |= POLLIN;
-  if (interest & AIO_WRITABLE)
-    events |= POLLOUT;
-  if (interest & AIO_PRIORITY)
-    events |= POLLPRI;
-  if (port_associate(p->port, PORT_SOURCE_FD, (uintptr_t)fd, events,
+  if (port_associate(p->port, PORT_SOURCE_FD, (uintptr_t)fd,
+                     aio_poll_events(interest),
                      (void*)gen) == 0)
     return 0;
   /* illumos says EBADFD for a bad object fd (EBADF is for the port). */
@@ -212,22 +206,6 @@ out:
   return err;
 }
 
-static uint32_t to_flags(int ev, unsigned interest) {
-  uint32_t f = 0;
-  if ((interest & AIO_READABLE) &&
-      (ev & (POLLIN | POLLRDNORM | POLLHUP | POLLERR)))
-    f |= AIO_READABLE;
-  if ((interest & AIO_WRITABLE) && (ev & (POLLOUT | POLLHUP | POLLERR)))
-    f |= AIO_WRITABLE;
-  if ((interest & AIO_PRIORITY) && (ev & POLLPRI))
-    f |= AIO_PRIORITY;
-  if (ev & POLLHUP)
-    f |= AIO_HANGUP;
-  if (ev & (POLLERR | POLLNVAL))
-    f |= AIO_ERROR;
-  return f;
-}
-
 /* Turns what port_getn() returned into aio events. Runs under the lock, so a
  * delete or modify is either fully before it or fully after it. */
 static int deliver(aio_poller_t* p, const port_event_t* ev, unsigned n,
@@ -253,7 +231,7 @@ static int deliver(aio_poller_t* p, const port_event_t* ev, unsigned n,
       continue;
     r->associated = 0;
     out[total].key = r->key;
-    out[total].flags = to_flags(pe->portev_events, r->interest);
+    out[total].flags = aio_poll_flags(pe->portev_events, r->interest);
     /* Level-triggered is emulated: associate again before returning, so
      * the next wait reports the fd again for as long as it stays ready. If
      * that fails, say so with an error event rather than fall silent;
@@ -269,12 +247,13 @@ static int deliver(aio_poller_t* p, const port_event_t* ev, unsigned n,
   return total;
 }
 
-#define CHUNK 512
+size_t aio_backend_event_size(void) {
+  return sizeof(port_event_t);
+}
 
 int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
-                    int64_t timeout_ns, int* woken) {
-  port_event_t stack[CHUNK];
-  port_event_t* ev = stack;
+                    void* scratch, int64_t timeout_ns, int* woken) {
+  port_event_t* ev = (port_event_t*)scratch;
   struct timespec ts;
   uint_t nget = 1; /* in: return once one event is there; out: the count */
   uint_t n;
@@ -286,11 +265,6 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
   /* Never ask for more than fits: a retrieved event is consumed (its
    * association is gone), so one we could not store would be lost. One call
    * per wait: a second one could see a level fd re-armed by the first. */
-  if (capacity > CHUNK) {
-    ev = (port_event_t*)malloc((size_t)capacity * sizeof(*ev));
-    if (ev == NULL)
-      return -ENOMEM;
-  }
   /* The kernel does not always update nget (an interrupted or spurious
    * return leaves the 1 we passed in), and it can return events along with
    * ETIME or EINTR. portev_source is never 0 in a real event, so it tells
@@ -299,11 +273,8 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
   if (port_getn(p->port, ev, (uint_t)capacity, &nget,
                 timeout_ns < 0 ? NULL : &ts) < 0) {
     err = errno;
-    if (err != ETIME && err != EINTR) {
-      if (ev != stack)
-        free(ev);
+    if (err != ETIME && err != EINTR)
       return -err;
-    }
   }
   n = ev[0].portev_source == 0 ? 0 : nget;
   if (n > (uint_t)capacity)
@@ -311,8 +282,6 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
   pthread_mutex_lock(&p->lock);
   total = deliver(p, ev, n, out, woken);
   pthread_mutex_unlock(&p->lock);
-  if (ev != stack)
-    free(ev);
   if (total > 0 || *woken)
     return total;
   if (err == ETIME || timeout_ns == 0)

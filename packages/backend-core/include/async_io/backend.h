@@ -15,8 +15,9 @@
  * Thread safety: one thread may block in aio_poller_wait() while others call
  * add/modify/delete/notify on the same poller. Those calls must take effect
  * promptly (a blocked wait sees them without waiting for its timeout) and a
- * wake-up must never be lost. Two concurrent waits on one poller need not be
- * supported. destroy is called once, after every other call has returned.
+ * wake-up must never be lost. The front lets one wait in at a time (a second
+ * concurrent waiter gets no events), so a mechanism never sees two. destroy
+ * is called once, after every other call has returned.
  */
 #ifndef ASYNC_IO_BACKEND_H_
 #define ASYNC_IO_BACKEND_H_
@@ -73,6 +74,10 @@ typedef struct aio_poller_s aio_poller_t;
 const char* aio_backend_name(void);
 /* AIO_CAP_* bits this build really supports on this OS. */
 unsigned aio_backend_caps(void);
+/* The size of one kernel event (struct epoll_event, struct kevent, ...) in
+ * the scratch buffer the front hands to aio_poller_wait(); 0 if the
+ * mechanism needs none. */
+size_t aio_backend_event_size(void);
 /* The syscall an error from `op` is reported against ("epoll_ctl", ...). */
 const char* aio_backend_syscall(aio_op_t op);
 
@@ -95,7 +100,9 @@ int aio_poller_modify(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
 int aio_poller_delete(aio_poller_t* p, int fd);
 
 /* Waits up to timeout_ns (-1: no limit, 0: do not block) and stores at most
- * `capacity` events. Returns the count (0 on timeout) or a negative errno.
+ * `capacity` events. `scratch` has room for `capacity` kernel events of
+ * aio_backend_event_size() bytes, owned by the front (one per poller, so no
+ * wait allocates). Returns the count (0 on timeout) or a negative errno.
  * The wake-up that aio_poller_notify() wrote is consumed, never reported as
  * an event, and said with *woken = 1 (the front's coalescing then lets the
  * next notify write another); a wait that consumed one returns, with or
@@ -103,7 +110,7 @@ int aio_poller_delete(aio_poller_t* p, int fd);
  * (a signal, a spurious return, only stale events): the front retries with
  * what is left of the same deadline. */
 int aio_poller_wait(aio_poller_t* p, aio_event_t* events, int capacity,
-                    int64_t timeout_ns, int* woken);
+                    void* scratch, int64_t timeout_ns, int* woken);
 /* Writes the wake-up that makes a blocked (or the next) wait return. The
  * front coalesces: it calls this again only after a wait consumed the last
  * one. Safe from any thread. */
@@ -119,6 +126,15 @@ int aio_fd_set_cloexec(int fd);
  * from 64 until it fits and zeroes the new entries. O(1) amortised. Returns
  * 0 or -ENOMEM (the table is then unchanged). */
 int aio_fdtable_grow(void** table, int* len, size_t elem, int fd);
+
+/* poll(2)'s vocabulary, for the mechanisms that speak it (poll, event
+ * ports) and the core's own readiness checks: the POLL* events that ask for
+ * `interest`, and the AIO_* flags that `revents` reports for it. Hangup and
+ * error are reported whatever the interest (poll() reports them so); a
+ * hangup or an error also makes the asked-for directions ready, since an
+ * operation would not block. */
+short aio_poll_events(unsigned interest);
+uint32_t aio_poll_flags(int revents, unsigned interest);
 
 /* The registrations of a mechanism whose kernel forgets a closed fd in
  * silence and answers EEXIST/ENOENT differently (kqueue, event ports): an

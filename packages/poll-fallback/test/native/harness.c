@@ -62,7 +62,7 @@ static void t_eintr(void) {
   if (pthread_create(&th, NULL, kill_later, &self) != 0)
     die("pthread_create");
   t = now_ms();
-  n = aio_poller_wait(raw, ev, 1, MS(5000), &woken);
+  n = aio_poller_wait(raw, ev, 1, NULL, MS(5000), &woken);
   pthread_join(th, NULL);
   check(n == -EINTR && !woken && now_ms() - t < 5000,
         "a signal makes poll.c return -EINTR before its timeout (n=%d)", n);

@@ -29,8 +29,11 @@ static void t_identity(void) {
 
 /* port.c itself, without the front: what it answers to each quirk. */
 static int raw_wait(aio_poller_t* m, aio_event_t* ev, int cap, int64_t t) {
+  port_event_t scratch[8];
   int woken = 0;
-  return aio_poller_wait(m, ev, cap, t, &woken);
+  if (cap > 8)
+    die("raw_wait: capacity");
+  return aio_poller_wait(m, ev, cap, scratch, t, &woken);
 }
 
 typedef struct {
