@@ -23,6 +23,13 @@ static int may_take(aio_reactor_t* r) {
 }
 
 const aio_driver_t aio_driver_external = {
-    AIO_DRIVER_EXTERNAL, start, nothing, nothing, nothing, ref, may_take,
-    nothing, nothing,
+    AIO_DRIVER_EXTERNAL,
+    start,
+    nothing,
+    nothing,
+    nothing,
+    ref,
+    may_take,
+    nothing,
+    nothing,
 };

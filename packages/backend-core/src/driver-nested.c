@@ -105,6 +105,6 @@ static void idle(aio_reactor_t* r) {
 }
 
 const aio_driver_t aio_driver_nested = {
-    AIO_DRIVER_NESTED, start, halt, stop, close_handles, ref, may_take, busy,
-    idle,
+    AIO_DRIVER_NESTED, start, halt, stop, close_handles, ref,
+    may_take,          busy,  idle,
 };

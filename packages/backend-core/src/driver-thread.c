@@ -149,6 +149,6 @@ static void idle(aio_reactor_t* r) {
 }
 
 const aio_driver_t aio_driver_thread = {
-    AIO_DRIVER_THREAD, start, halt, stop, close_handles, ref, may_take, busy,
-    idle,
+    AIO_DRIVER_THREAD, start, halt, stop, close_handles, ref,
+    may_take,          busy,  idle,
 };

@@ -1,7 +1,8 @@
-/* The shared-poller registry. A JS Poller owns one reference to an aio_shared_t. share() hands out the
- * id; fromShared() in any thread takes another reference while at least one
- * is alive. The kernel object is destroyed with the last reference. The
- * registry is process-wide because every Worker loads the same addon image.
+/* The shared-poller registry. A JS Poller owns one reference to an
+ * aio_shared_t. share() hands out the id; fromShared() in any thread takes
+ * another reference while at least one is alive. The kernel object is destroyed
+ * with the last reference. The registry is process-wide because every Worker
+ * loads the same addon image.
  */
 #include <errno.h>
 #include <pthread.h>
