@@ -14,6 +14,7 @@ import {
   validateBuffer,
   validateFd,
 } from '@async-io/backend-core';
+import { spend, yieldThen } from './coop.js';
 import { backendModule, kIsStale, kOnEvent, kOnFailure, type ReactorCore, reactorCore } from './reactor.js';
 
 const R = FLAG_READABLE;
@@ -457,7 +458,10 @@ export class Async implements Disposable {
       } catch (error) {
         return Promise.reject(error);
       }
-      if (now !== 0) return Promise.resolve(readinessOf(now & mask));
+      if (now !== 0) {
+        if (spend()) return Promise.resolve(readinessOf(now & mask));
+        return new Promise((resolve, reject) => yieldThen(() => this.ready(interest, options).then(resolve, reject)));
+      }
     }
     return new Promise<Readiness>((resolve, reject) =>
       this.#enqueue(bits, noop, reject, signal, (flags) => resolve(readinessOf(flags & mask))),
@@ -634,6 +638,7 @@ export class Async implements Disposable {
       return Promise.reject(error);
     }
     if (!this.#strategy.blocked(bit) && signal === undefined && !this.#closed) {
+      if (!spend()) return new Promise((resolve, reject) => yieldThen(() => this.#with(bit, op, options).then(resolve, reject)));
       let result: T | null;
       try {
         result = op();
@@ -691,14 +696,21 @@ export class Async implements Disposable {
       if (n !== null && stream && n > 0 && n < buf.byteLength && !this.#hungUp) this.#strategy.wouldBlock(bit);
       return n;
     };
-    return this.#op(bit, attempt, signal, this.#strategy.blocked(bit));
+    const waitFirst = this.#strategy.blocked(bit);
+    if (!waitFirst && !this.#closed && !spend()) {
+      return new Promise((resolve, reject) => yieldThen(() => this.#io(bit, buf, options).then(resolve, reject)));
+    }
+    return this.#op(bit, attempt, signal, waitFirst);
   }
 
   #waitFor(bit: number, options: WaitOptions | undefined): Promise<void> {
     let signal: AbortSignal | undefined;
     try {
       signal = checkOptions(options);
-      if (!this.#closed && !signal?.aborted && this.#strategy.current(bit) !== 0) return Promise.resolve();
+      if (!this.#closed && !signal?.aborted && this.#strategy.current(bit) !== 0) {
+        if (spend()) return Promise.resolve();
+        return new Promise<void>((resolve, reject) => yieldThen(() => this.#waitFor(bit, options).then(resolve, reject)));
+      }
     } catch (error) {
       return Promise.reject(error);
     }

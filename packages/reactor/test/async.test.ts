@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AbortError, Async, backendInfo, close, Events, pipe, read, Reactor, reactorFd, socketpair, write } from '../lib/index.js';
 import { backendModule } from '../lib/reactor.js';
-import { EXPECTED_BACKEND } from './helpers.js';
+import { EXPECTED_BACKEND, runFixture } from './helpers.js';
 
 const handles: Async[] = [];
 const fds: number[] = [];
@@ -195,6 +195,15 @@ describe(`Async on ${EXPECTED_BACKEND}`, () => {
     const buf = Buffer.alloc(16);
     const n = await a2.readWith(() => read(r2, buf));
     expect(buf.subarray(0, n).toString()).toBe('fresh');
+  });
+
+  it('closing never fails when the fd was closed behind its back and the number reused by a file no poller takes', async () => {
+    const r = await runFixture('behind-back.cjs');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0); // and nothing left keeps the process alive
+    const out = JSON.parse(r.stdout);
+    // `reused`: the new file got the old number, so the close really met it.
+    expect(out).toEqual({ async: 'reused', asyncFile: 'open', watch: 'reused', watchFile: 'open', stream: 'reused', streamFile: 'open' });
   });
 
   it('refuses a second handle on the same fd with EEXIST', () => {

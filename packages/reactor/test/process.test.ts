@@ -51,6 +51,20 @@ describe(`a reactor under load on ${EXPECTED_BACKEND}`, () => {
   );
 });
 
+describe(`fairness on ${EXPECTED_BACKEND}`, () => {
+  for (const driver of ['thread', 'auto']) {
+    it.each(['readWith', 'readable', 'read', 'ready'])(
+      `driver ${driver}: a loop of awaited %s on an always-ready fd still lets a timer, a child's exit and a signal storm through`,
+      async (mode) => {
+        const r = await runFixture('coop.cjs', [driver, mode]);
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        expect(JSON.parse(r.stdout)).toEqual({ mode, timer: true, child: true, signals: true, handled: true });
+      },
+    );
+  }
+});
+
 describe(`external driver on ${EXPECTED_BACKEND}`, () => {
   it('dispatches nothing by itself; reactorFd turns readable; dispatch() wakes the waiter', async () => {
     if (EXPECTED_BACKEND === 'poll') return expect(EXPECTED_BACKEND).toBe('poll'); // no fd to watch: see the README

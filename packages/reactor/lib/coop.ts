@@ -1,0 +1,49 @@
+/**
+ * A cooperative budget, as tokio's: an awaited wait or I/O helper that can
+ * complete at once (cached readiness, an op that did not would-block) does so
+ * at most {@link BUDGET} times per turn of the event loop. After that it
+ * completes from a `setImmediate`, so that a loop of `await handle.readWith()`
+ * on an fd that is always ready still lets timers, I/O callbacks, child
+ * exits and signals run (libuv drops signals that do not fit its pipe while
+ * nobody reads it). The budget is per thread and comes back when the loop
+ * turns.
+ * @internal
+ */
+
+/** Completions at once per loop turn. tokio's budget is 128 per task poll. */
+export const BUDGET = 128;
+
+const immediate: (fn: () => void) => unknown =
+  typeof setImmediate === 'function' ? setImmediate : (fn) => setTimeout(fn, 0);
+
+let left = BUDGET;
+let refilling = false;
+
+function refill(): void {
+  left = BUDGET;
+  refilling = false;
+}
+
+/**
+ * Spends one unit: `true` if the caller may complete at once, `false` if it
+ * must yield first (then {@link yieldThen}).
+ * @internal
+ */
+export function spend(): boolean {
+  if (!refilling) {
+    // Runs once the loop has turned (after timers and I/O): the budget is back.
+    refilling = true;
+    immediate(refill);
+  }
+  if (left === 0) return false;
+  left--;
+  return true;
+}
+
+/**
+ * Runs `fn` after the event loop has had its turn.
+ * @internal
+ */
+export function yieldThen(fn: () => void): void {
+  immediate(fn);
+}
