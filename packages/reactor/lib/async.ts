@@ -14,6 +14,7 @@ import {
   validateBuffer,
   validateFd,
 } from '@async-io/backend-core';
+import { refuseUnpollable } from './fdtype.js';
 import { spend, yieldThen } from './coop.js';
 import { backendModule, kIsStale, kOnEvent, kOnFailure, type ReactorCore, reactorCore } from './reactor.js';
 
@@ -354,6 +355,7 @@ export class Async implements Disposable {
     this.#native = mod.native;
     let regular: boolean;
     [this.#dev, this.#ino, this.#stream, regular] = this.#native.fdStat(fd);
+    if (!this.#stream) refuseUnpollable(fd, this.#native.fdKind(fd), true);
     mod.setNonblocking(fd);
     this.fd = fd;
     this.#reactor = reactor;

@@ -72,6 +72,22 @@ export interface Source {
 // A key is a slot (low 20 bits) and a generation (high 12 bits). Slots are
 // reused, generations are not (until they wrap), so an event still in flight
 // for a closed handle never reaches the next handle in its slot.
+/** An always-ready registration: the directions armed (1 readable, 2 writable) and how it re-arms. */
+interface AlwaysReady {
+  bits: number;
+  mode: PollMode;
+  scheduled: boolean;
+}
+
+const isDevice = (kind: string): boolean => kind === 'char' || kind === 'tty';
+
+/** Runs `fn` on the next loop turn without keeping the loop alive (the reactor's ref does that). */
+function immediate(fn: () => void): void {
+  if (typeof setImmediate !== 'function') return void setTimeout(fn, 0);
+  const handle = setImmediate(fn) as { unref?: () => void };
+  handle.unref?.();
+}
+
 const SLOT_BITS = 20;
 const SLOT_MASK = (1 << SLOT_BITS) - 1;
 const MAX_GENERATION = 0xffe; // keeps every key below the reserved 2^32-1
@@ -159,6 +175,14 @@ export class ReactorCore {
   readonly #free: number[] = [];
   /** fd number -> key of the source holding its registration */
   readonly #byFd = new Map<number, number>();
+  /**
+   * by key: character devices the kernel refuses to poll though they are
+   * always ready (epoll answers EPERM for /dev/null, /dev/zero, /dev/urandom;
+   * poll, kqueue and event ports call them ready). Their events are made
+   * here, as the other backends' would come: once per arm, or on every loop
+   * turn for a level registration.
+   */
+  readonly #alwaysReady = new Map<number, AlwaysReady>();
   #refs = 0;
   #failure: Error | null = null;
 
@@ -240,8 +264,14 @@ export class ReactorCore {
       try {
         this.poller.add(fd, key, interest, mode);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !this.#holderIsStale(fd)) throw error;
-        this.poller.modify(fd, key, interest, mode);
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EPERM' && isDevice(this.#native.fdKind(fd))) {
+          this.#alwaysReady.set(key, { bits: 0, mode, scheduled: false });
+          this.#armAlwaysReady(key, interest, mode);
+        } else {
+          if (code !== 'EEXIST' || !this.#holderIsStale(fd)) throw error;
+          this.poller.modify(fd, key, interest, mode);
+        }
       }
     } catch (error) {
       this.#free.push(key & SLOT_MASK);
@@ -265,11 +295,17 @@ export class ReactorCore {
     const next = this.#newKey();
     const slot = key & SLOT_MASK;
     const nslot = next & SLOT_MASK;
-    try {
-      this.#pollerOf(key).modify(fd, next, interest, mode);
-    } catch (error) {
-      this.#free.push(nslot);
-      throw error;
+    const always = this.#alwaysReady.get(key);
+    if (always !== undefined) {
+      this.#alwaysReady.delete(key);
+      this.#alwaysReady.set(next, { bits: 0, mode, scheduled: false });
+    } else {
+      try {
+        this.#pollerOf(key).modify(fd, next, interest, mode);
+      } catch (error) {
+        this.#free.push(nslot);
+        throw error;
+      }
     }
     this.#sources[nslot] = source;
     this.#keys[nslot] = next;
@@ -281,12 +317,35 @@ export class ReactorCore {
       this.#free.push(slot);
     }
     if (this.#byFd.get(fd) === key) this.#byFd.set(fd, next);
+    if (always !== undefined) this.#armAlwaysReady(next, interest, mode);
     return next;
   }
 
   /** Changes what `fd` (registered under `key`) is watched for; re-arms a oneshot. */
   modify(fd: number, key: number, interest: Interest, mode: PollMode): void {
+    if (this.#alwaysReady.has(key)) return this.#armAlwaysReady(key, interest, mode);
     this.#pollerOf(key).modify(fd, key, interest, mode);
+  }
+
+  /** An always-ready registration (see #alwaysReady) armed for `interest`: its event comes on the next loop turn. */
+  #armAlwaysReady(key: number, interest: Interest, mode: PollMode): void {
+    const entry = this.#alwaysReady.get(key)!;
+    entry.bits = (interest.readable ? 1 : 0) | (interest.writable ? 2 : 0);
+    entry.mode = mode;
+    if (entry.bits === 0 || entry.scheduled) return;
+    entry.scheduled = true;
+    immediate(() => {
+      entry.scheduled = false;
+      const slot = key & SLOT_MASK;
+      if (this.#alwaysReady.get(key) !== entry || this.#keys[slot] !== key || entry.bits === 0) return;
+      const bits = entry.bits;
+      if (entry.mode === 'oneshot' || entry.mode === 'edge-oneshot') entry.bits = 0;
+      this.#sources[slot]![kOnEvent](bits);
+      // Level: ready again on the next turn, as long as it stays armed.
+      if (entry.mode === 'level' && this.#alwaysReady.get(key) === entry) {
+        this.#armAlwaysReady(key, { readable: (entry.bits & 1) !== 0, writable: (entry.bits & 2) !== 0 }, entry.mode);
+      }
+    });
   }
 
   /**
@@ -298,6 +357,10 @@ export class ReactorCore {
    * Returns whether it moved.
    */
   watchPriority(fd: number, key: number, interest: Interest, mode: PollMode): boolean {
+    if (this.#alwaysReady.has(key)) {
+      this.#armAlwaysReady(key, interest, mode);
+      return false;
+    }
     const side = this.#sidePoller();
     const slot = key & SLOT_MASK;
     if (side === null || this.#onSide[slot] || this.#keys[slot] !== key) {
@@ -344,6 +407,10 @@ export class ReactorCore {
       this.#sources[slot] = undefined;
       this.#keys[slot] = -1;
       this.#free.push(slot);
+    }
+    if (this.#alwaysReady.delete(key)) {
+      if (this.#byFd.get(fd) === key) this.#byFd.delete(fd);
+      return;
     }
     if (this.#byFd.get(fd) !== key) return;
     this.#byFd.delete(fd);

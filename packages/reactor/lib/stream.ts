@@ -1,3 +1,4 @@
+import { refuseUnpollable } from './fdtype.js';
 import { addAbortSignal, Duplex, Readable, Writable } from 'node:stream';
 import {
   codedError,
@@ -75,10 +76,6 @@ interface Target {
 
 type Callback = (error?: Error | null) => void;
 
-function typed<E extends Error>(error: E, code: string): E & { code: string } {
-  return Object.assign(error, { code });
-}
-
 function destroyedError(): Error {
   return codedError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed');
 }
@@ -115,14 +112,8 @@ function probe(target: unknown, o: FdStreamOptions): Target {
     throw invalidArgType('fd', 'of type number or an instance of Async', target);
   }
   const kind = backendModule().native.fdKind(fd);
-  if (kind === 'file' || kind === 'directory' || kind === 'block') {
-    // epoll refuses these and poll/kqueue call them always ready: a stream
-    // over them would fail or block the loop on disk I/O.
-    throw typed(
-      new TypeError(`Unsupported fd type: ${kind.toUpperCase()} (readiness does not apply to it: use node:fs streams)`),
-      'ERR_INVALID_FD_TYPE',
-    );
-  }
+  // A stream over a disk file would block the loop on disk I/O.
+  refuseUnpollable(fd, kind, false);
   const messages = kind === 'socket-dgram' || kind === 'socket-seqpacket' || kind === 'socket-raw' || kind === 'socket-other';
   const bytes = kind === 'socket-stream' || kind === 'fifo';
   if ((o.packet === true && bytes) || (o.packet === false && messages)) {

@@ -13,6 +13,7 @@ import {
   validateFd,
 } from '@async-io/backend-core';
 import type { Readiness } from './async.js';
+import { refuseUnpollable } from './fdtype.js';
 import { backendModule, kIsStale, kOnEvent, kOnFailure, reactorCore, type Source } from './reactor.js';
 
 // ---- reactor adapter ------------------------------------------------------
@@ -206,6 +207,7 @@ class FdWatcher implements Watcher, Source {
       throw codedError('ENOTSUP', `ENOTSUP: the ${p.caps.backend} backend cannot watch priority data here`);
     }
     [this.#dev, this.#ino, this.#regular] = p.identity(fd);
+    refuseUnpollable(fd, backendModule().native.fdKind(fd), true);
     this.fd = fd;
     this.mode = mode;
     this.#port = p;

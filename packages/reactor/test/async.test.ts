@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
+import fs, { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AbortError, Async, backendInfo, close, Events, pipe, read, Reactor, reactorFd, socketpair, write } from '../lib/index.js';
+import { AbortError, Async, backendInfo, close, createReadStream, createWriteStream, Events, pipe, read, Reactor, reactorFd, socketpair, watch, write } from '../lib/index.js';
 import { backendModule } from '../lib/reactor.js';
 import { EXPECTED_BACKEND, runFixture } from './helpers.js';
 
@@ -204,6 +204,61 @@ describe(`Async on ${EXPECTED_BACKEND}`, () => {
     const out = JSON.parse(r.stdout);
     // `reused`: the new file got the old number, so the close really met it.
     expect(out).toEqual({ async: 'reused', asyncFile: 'open', watch: 'reused', watchFile: 'open', stream: 'reused', streamFile: 'open' });
+  });
+
+  it('regular files and directories get ERR_INVALID_FD_TYPE from Async, watch() and streams, on every backend', () => {
+    const kinds = { file: fs.openSync(__filename, 'r'), directory: fs.openSync(__dirname, 'r') };
+    try {
+      for (const [kind, fd] of Object.entries(kinds)) {
+        const refused = expect.objectContaining({ code: 'ERR_INVALID_FD_TYPE', message: expect.stringContaining(kind.toUpperCase()) });
+        expect(() => new Async(fd)).toThrow(refused);
+        expect(() => watch(fd, { readable: true }, () => {})).toThrow(refused);
+        expect(() => createReadStream(fd)).toThrow(refused);
+        expect(() => createWriteStream(fd)).toThrow(refused);
+      }
+    } finally {
+      for (const fd of Object.values(kinds)) fs.closeSync(fd);
+    }
+  });
+
+  it('always-ready character devices (/dev/null, /dev/zero) are always ready on every backend: waits resolve, streams read to EOF or write, a watcher fires', async () => {
+    const devnull = fs.openSync('/dev/null', 'r+');
+    const zero = fs.openSync('/dev/zero', 'r');
+    try {
+      const a = new Async(devnull);
+      await a.readable();
+      await a.writable();
+      expect(await a.ready({ readable: true, writable: true })).toMatchObject({ readable: true, writable: true });
+      expect(await a.read(Buffer.alloc(8))).toBe(0); // /dev/null reads EOF
+      expect(await a.write(Buffer.from('gone'))).toBe(4);
+      a.close();
+      const z = new Async(zero);
+      const buf = Buffer.alloc(16, 1);
+      expect(await z.readWith(() => read(zero, buf))).toBe(16);
+      expect(buf.every((b) => b === 0)).toBe(true);
+      z.close();
+      // A read stream over /dev/null ends; a write stream into it finishes.
+      const input = createReadStream(devnull);
+      const chunks: Buffer[] = [];
+      for await (const chunk of input) chunks.push(chunk as Buffer);
+      expect(Buffer.concat(chunks).length).toBe(0);
+      const output = createWriteStream(devnull);
+      await new Promise<void>((resolve, reject) => output.end(Buffer.alloc(100_000), (e?: Error | null) => (e ? reject(e) : resolve())));
+      // A level watcher fires on every turn while started.
+      let calls = 0;
+      await new Promise<void>((resolve) => {
+        const w = watch(devnull, { readable: true }, () => {
+          if (++calls === 3) {
+            w.close();
+            resolve();
+          }
+        });
+      });
+      expect(calls).toBe(3);
+    } finally {
+      fs.closeSync(devnull);
+      fs.closeSync(zero);
+    }
   });
 
   it('refuses a second handle on the same fd with EEXIST', () => {

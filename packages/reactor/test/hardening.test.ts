@@ -32,10 +32,7 @@ import { EXPECTED_BACKEND, FIXTURES, runFixture } from './helpers.js';
 
 const tools = describeHardening.tools;
 /** Where an emulated kernel cannot do what the real one does (the docs table shows the real one). */
-const EMULATION_DIFFERENCES: Record<string, string> =
-  process.env.ASYNC_IO_EMULATE === 'event-ports'
-    ? { 'new Async(a regular file)': 'EPERM', 'watch(a regular file)': 'EPERM' } // illumos takes it (always ready); epoll under the shim refuses
-    : {};
+const EMULATION_DIFFERENCES: Record<string, string> = {};
 const { FIGURES } = tools;
 const report: string[] = [];
 const log = (line: string) => report.push(`[reactor ${EXPECTED_BACKEND}] ${line}`);
@@ -114,7 +111,7 @@ export const FACADE_BAD_INPUT: readonly FacadeCase[] = [
   ...fdInputs.map(([input, fd, expect]) => ({ fn: 'new Async', input: `fd ${input}`, expect, run: () => new NewAsync(fd) })),
   { fn: 'new Async', input: 'a closed fd', expect: 'EBADF', run: (c) => new Async(c.closedFd) },
   { fn: 'new Async', input: 'a never-opened fd (1,000,000)', expect: 'EBADF', run: () => new Async(1_000_000) },
-  { fn: 'new Async', input: 'a regular file', expect: { default: 'ok', epoll: 'EPERM' }, run: (c) => new Async(c.file).close() },
+  { fn: 'new Async', input: 'a regular file', expect: 'ERR_INVALID_FD_TYPE', run: (c) => new Async(c.file).close() },
   { fn: 'new Async', input: 'an fd that already has a handle', expect: 'EEXIST', run: (c) => new Async(c.r) },
   { fn: 'new Async', input: 'options `null`', expect: TYPE, run: (c) => new NewAsync(c.w, null) },
   { fn: 'new Async', input: "options `'own'`", expect: TYPE, run: (c) => new NewAsync(c.w, 'own') },
@@ -191,7 +188,7 @@ export const FACADE_BAD_INPUT: readonly FacadeCase[] = [
   { fn: 'createDuplex', input: "options.allowHalfOpen `'no'`", expect: TYPE, run: (c) => asAny({ createDuplex }).createDuplex!(c.w, { allowHalfOpen: 'no' }) },
   { fn: 'watch', input: "fd `'3'` (string)", expect: TYPE, run: () => asAny({ watch }).watch!('3', 1, () => {}) },
   { fn: 'watch', input: 'a closed fd', expect: 'EBADF', run: (c) => watch(c.closedFd, WatchFlags.READABLE, () => {}) },
-  { fn: 'watch', input: 'a regular file', expect: { default: 'ok', epoll: 'EPERM' }, run: (c) => watch(c.file, WatchFlags.READABLE, () => {}).close() },
+  { fn: 'watch', input: 'a regular file', expect: 'ERR_INVALID_FD_TYPE', run: (c) => watch(c.file, WatchFlags.READABLE, () => {}).close() },
   { fn: 'watch', input: 'an fd that already has a handle', expect: 'EEXIST', run: (c) => watch(c.r, WatchFlags.READABLE, () => {}) },
   { fn: 'watch', input: 'interest `WatchFlags.HANGUP`', expect: VALUE, run: (c) => watch(c.w, WatchFlags.HANGUP, () => {}) },
   { fn: 'watch', input: "interest `'readable'`", expect: TYPE, run: (c) => asAny({ watch }).watch!(c.w, 'readable', () => {}) },
