@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Async, close, socketpair, type Watcher, watch, WatchFlags, write } from '../lib/index.js';
+import { Async, close, pipe, socketpair, type Watcher, watch, WatchFlags, write } from '../lib/index.js';
 import { EXPECTED_BACKEND, runFixture } from './helpers.js';
 
 // Kernel quirks (docs/platforms.md) as the facade's users meet them, on every
@@ -76,5 +76,26 @@ describe(`a kevent() that fails once with ETIMEDOUT is a timeout on ${EXPECTED_B
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ driver: 'thread', first: 'resolved', second: 'resolved' });
+  });
+});
+
+describe(`Async#priority() on a closed handle on ${EXPECTED_BACKEND}`, () => {
+  it('rejects ERR_ASYNC_CLOSED, as ready({ priority }) does', async () => {
+    const [r] = pipe();
+    const h = new Async(r, { ownsFd: true });
+    h.close();
+    await expect(h.priority()).rejects.toMatchObject({ code: 'ERR_ASYNC_CLOSED' });
+    await expect(h.ready({ readable: true, priority: true })).rejects.toMatchObject({ code: 'ERR_ASYNC_CLOSED' });
+  });
+
+  // A kqueue without EVFILT_EXCEPT (FreeBSD 14, NetBSD) checked the
+  // capability first and answered ENOTSUP. The kqueue emulation's minimal
+  // header profile is such a kqueue; run.sh builds it for the emulated
+  // kqueue pass, which is where this runs.
+  it.runIf(process.env.ASYNC_IO_EMULATE === 'kqueue')('on a kqueue without a priority filter: ENOTSUP while open, ERR_ASYNC_CLOSED once closed', async () => {
+    const r = await runFixture('priority-closed.cjs', [], { ASYNC_IO_EMULATE_PROFILE: 'minimal' });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ backend: 'kqueue', open: 'ENOTSUP', closed: 'ERR_ASYNC_CLOSED', readyClosed: 'ERR_ASYNC_CLOSED' });
   });
 });
