@@ -499,13 +499,13 @@ out:
 }
 
 /* EV_EOF means what its filter says. On EVFILT_READ the peer is gone
- * (hangup), with the socket's error in fflags, if any. On EVFILT_WRITE it
- * only means that nothing more can be sent, which every BSD also says after
- * our own shutdown(SHUT_WR) while the peer lives on (filt_sowrite();
- * oven-sh/bun#34678, tokio-rs/mio#1087, libuv/libuv#3277 reads EV_EOF on
- * EVFILT_READ only): a hangup there only when the connection failed
- * (fflags holds its errno) or a pipe's reader is gone (a write fails with
- * EPIPE, as when EVFILT_WRITE is refused: see arm()). */
+ * (hangup), with the socket's error in fflags, if any. On a socket's
+ * EVFILT_WRITE it only means that nothing more can be sent, which every BSD
+ * also says after our own shutdown(SHUT_WR) while the peer lives on
+ * (filt_sowrite(); oven-sh/bun#34678, tokio-rs/mio#1087; libuv/libuv#3277
+ * reads EV_EOF on EVFILT_READ only): a hangup there only when the
+ * connection failed (fflags holds its errno). A pipe has no half-close: its
+ * EV_EOF on EVFILT_WRITE is the other end gone, a hangup. */
 static uint32_t to_flags(const struct kevent* ev, const aio__reg_t* r) {
   uint32_t f = 0;
   if (ev->filter == EVFILT_READ) {
@@ -515,7 +515,7 @@ static uint32_t to_flags(const struct kevent* ev, const aio__reg_t* r) {
   } else if (ev->filter == EVFILT_WRITE) {
     f = AIO_WRITABLE;
     if ((ev->flags & EV_EOF) && (ev->fflags != 0 || r->pipe))
-      f |= AIO_HANGUP | AIO_ERROR;
+      f |= AIO_HANGUP | (ev->fflags != 0 ? AIO_ERROR : 0);
   }
 #ifdef AIO__HAVE_PRIORITY
   else if (ev->filter == EVFILT_EXCEPT) {
