@@ -44,6 +44,9 @@
 /* EVFILT_USER idents live apart from fds; this one cannot be an fd either. */
 #define AIO__USER_IDENT ((uintptr_t)AIO_NOTIFY_KEY)
 
+/* The longest single kevent() wait, in seconds (see aio_poller_wait()). */
+#define AIO__MAX_WAIT_S 1000000
+
 #define AIO__NFILTERS 3
 #define AIO__MAXCHANGES (2 * AIO__NFILTERS)
 
@@ -61,6 +64,7 @@ typedef struct {
                       kernel (as far as we know: close() drops them) */
   int armed;       /* one-shot modes: not fired since the last arm */
   int broken;      /* EVFILT_WRITE was refused with EPIPE: wait reports it */
+  int pipe;        /* a pipe or FIFO (see to_flags()) */
   uint64_t pass;   /* the wait that last stored an event for this fd ... */
   int slot;        /* ... and where, so that READ and WRITE merge */
 } aio__reg_t;
@@ -425,6 +429,7 @@ int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
   set_reg(r, gen, key, interest, mode, now, broken);
   r->reg.dev = st.st_dev;
   r->reg.ino = st.st_ino;
+  r->pipe = S_ISFIFO(st.st_mode);
   if (broken)
     err = mark_broken(p, fd);
 out:
@@ -493,22 +498,30 @@ out:
   return err;
 }
 
-static uint32_t to_flags(const struct kevent* ev) {
+/* EV_EOF means what its filter says. On EVFILT_READ the peer is gone
+ * (hangup), with the socket's error in fflags, if any. On a socket's
+ * EVFILT_WRITE it only means that nothing more can be sent, which every BSD
+ * also says after our own shutdown(SHUT_WR) while the peer lives on
+ * (filt_sowrite(); oven-sh/bun#34678, tokio-rs/mio#1087; libuv/libuv#3277
+ * reads EV_EOF on EVFILT_READ only): a hangup there only when the
+ * connection failed (fflags holds its errno). A pipe has no half-close: its
+ * EV_EOF on EVFILT_WRITE is the other end gone, a hangup. */
+static uint32_t to_flags(const struct kevent* ev, const aio__reg_t* r) {
   uint32_t f = 0;
-  if (ev->filter == EVFILT_READ)
+  if (ev->filter == EVFILT_READ) {
     f = AIO_READABLE;
-  else if (ev->filter == EVFILT_WRITE)
+    if (ev->flags & EV_EOF)
+      f |= AIO_HANGUP | (ev->fflags != 0 ? AIO_ERROR : 0);
+  } else if (ev->filter == EVFILT_WRITE) {
     f = AIO_WRITABLE;
-#ifdef AIO__HAVE_PRIORITY
-  else if (ev->filter == EVFILT_EXCEPT)
-    f = AIO_PRIORITY;
-#endif
-  /* EV_EOF: the peer is gone; fflags then holds the socket error, if any. */
-  if (ev->flags & EV_EOF) {
-    f |= AIO_HANGUP;
-    if (ev->fflags != 0 && (f & (AIO_READABLE | AIO_WRITABLE)))
-      f |= AIO_ERROR;
+    if ((ev->flags & EV_EOF) && (ev->fflags != 0 || r->pipe))
+      f |= AIO_HANGUP | (ev->fflags != 0 ? AIO_ERROR : 0);
   }
+#ifdef AIO__HAVE_PRIORITY
+  else if (ev->filter == EVFILT_EXCEPT) {
+    f = AIO_PRIORITY;
+  }
+#endif
   if (ev->flags & EV_ERROR)
     f |= AIO_ERROR;
   return f;
@@ -567,10 +580,11 @@ static int deliver(aio_poller_t* p, const struct kevent* ev, int n,
      * the knote that fired, so the rest is disarmed here, lazily. */
     if (oneshot(r->mode) && !r->armed && r->pass != p->pass)
       continue;
-    f = to_flags(e) & (r->interest | AIO_HANGUP | AIO_ERROR);
+    f = to_flags(e, r) & (r->interest | AIO_HANGUP | AIO_ERROR);
 #ifndef EV_DISPATCH
     if (oneshot(r->mode)) {
-      unsigned bit = to_flags(e) & (AIO_READABLE | AIO_WRITABLE | AIO_PRIORITY);
+      unsigned bit =
+          to_flags(e, r) & (AIO_READABLE | AIO_WRITABLE | AIO_PRIORITY);
       r->knotes &= ~bit; /* EV_ONESHOT dropped it */
     }
 #endif
@@ -619,7 +633,7 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
                     void* scratch, int64_t timeout_ns, int* woken) {
   struct kevent* ev = (struct kevent*)scratch;
   struct timespec ts;
-  int n, total, forced = 0;
+  int n, total, forced = 0, clamped = 0;
   /* Never ask for more than fits: a retrieved one-shot event is consumed,
    * so one we could not store would be lost. Each kernel event makes at
    * most one aio event (READ and WRITE of one fd merge into one). One
@@ -628,6 +642,14 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
   if (timeout_ns >= 0) {
     ts.tv_sec = (time_t)(timeout_ns / 1000000000);
     ts.tv_nsec = (long)(timeout_ns % 1000000000);
+    /* macOS refuses tv_sec > 10^8 with EINVAL (apple/swift-nio#1642,
+     * netty/netty#13503). As Go's netpoll does, wait at most 10^6 s and
+     * let the front wait again for what is left (-EINTR below). */
+    if (ts.tv_sec >= AIO__MAX_WAIT_S) {
+      ts.tv_sec = AIO__MAX_WAIT_S;
+      ts.tv_nsec = 0;
+      clamped = 1;
+    }
   }
   pthread_mutex_lock(&p->lock);
   if (p->nbroken > 0 && timeout_ns != 0) {
@@ -638,6 +660,11 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
   pthread_mutex_unlock(&p->lock);
   n = kevent(p->kq, NULL, 0, ev, capacity,
              timeout_ns < 0 && !forced ? NULL : &ts);
+  /* macOS has been seen failing a wait with ETIMEDOUT (golang/go#59679,
+   * which Go retries): a timeout, never an error. It took no events, so
+   * the front's retry against the same deadline loses nothing. */
+  if (n < 0 && errno == ETIMEDOUT)
+    return timeout_ns == 0 ? 0 : -EINTR;
   if (n < 0)
     return -errno;
   pthread_mutex_lock(&p->lock);
@@ -646,11 +673,12 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
   if (p->nbroken > 0)
     total = deliver_broken(p, out, total, capacity);
   pthread_mutex_unlock(&p->lock);
-  if (total > 0 || *woken || timeout_ns == 0 || (n == 0 && !forced))
+  if (total > 0 || *woken || timeout_ns == 0 || (n == 0 && !forced && !clamped))
     return total;
   /* Woken with nothing for us: only events of fds deleted or disarmed
-   * meanwhile, or stale broken fds. Not a timeout, so the front retries
-   * against what is left of the same deadline. */
+   * meanwhile, or stale broken fds; or the clamped wait ended. Not a
+   * timeout, so the front retries against what is left of the same
+   * deadline. */
   return -EINTR;
 }
 

@@ -54,6 +54,18 @@ const report: string[] = [];
 
 // ---- tools shared with the facade's hardening test ---------------------------
 
+/**
+ * The most fds one poll() takes on this host: poll() fails with EINVAL above
+ * the soft RLIMIT_NOFILE (Linux, the BSDs, illumos) and on macOS also above
+ * OPEN_MAX, 10,240. The poll backend refuses the registration past it (its
+ * wake-up pipe takes one) with EMFILE instead (src/poll.c).
+ */
+function pollNfdsLimit(): number {
+  const soft = spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim();
+  const rlimit = soft === 'unlimited' ? Infinity : Number(soft);
+  return process.platform === 'darwin' ? Math.min(rlimit, 10_240) : rlimit;
+}
+
 /** Number of open fds of this process. */
 export function fdCount(): number {
   return readdirSync('/proc/self/fd').length;
@@ -1015,11 +1027,39 @@ export function describeHardening(options: HardeningOptions): void {
       const pairs: [number, number][] = [];
       const buf = Buffer.alloc(16);
       const one = Buffer.from('x');
-      const n = FIGURES.pipes;
+      // poll() takes no more fds than the host's limit (pollNfdsLimit()):
+      // where that is below the figure, the poll backend registers what fits
+      // and refuses the next with EMFILE (checked below), never a failing wait.
+      const probe = new Poller();
+      const isPoll = probe.backend === 'poll';
+      probe.close();
+      const limit = isPoll ? pollNfdsLimit() : Infinity;
+      const n = Math.min(FIGURES.pipes, Math.floor((limit - 1) / 2));
       const figures: string[] = [];
       let levelDuplicates = 0;
       try {
         for (let i = 0; i < n; i++) pairs.push(backend.pipe());
+        if (n < FIGURES.pipes) {
+          const over = backend.pipe();
+          pairs.push(over);
+          const p = new Poller();
+          try {
+            pairs.slice(0, n).forEach(([r, w], i) => {
+              p.add(r, 2 * i, { readable: true });
+              p.add(w, 2 * i + 1, { writable: true });
+            });
+            const room = limit - 1 - 2 * n; // 0 or 1 slot left
+            if (room > 0) p.add(over[0], 2 * n, { readable: true });
+            expect(() => p.add(over[1], 2 * n + 1, { writable: true })).toThrow(expect.objectContaining({ code: 'EMFILE', syscall: 'poll' }));
+            expect(p.wait(new Events(16), 0)).toBeGreaterThan(0); // waits go on
+          } finally {
+            p.close();
+            pairs.pop();
+            backend.close(over[0]);
+            backend.close(over[1]);
+          }
+          log(`scale: poll() takes ${limit} fds here: ${2 * n} registered, the next refused with EMFILE`);
+        }
         for (const mode of modes) {
           const p = new Poller();
           const events = new Events(mode === 'level' ? 2 * n + 16 : 1024);

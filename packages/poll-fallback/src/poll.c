@@ -8,9 +8,19 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "async_io/backend.h"
+
+/* poll() fails with EINVAL when nfds is above the process's fd limit
+ * (RLIMIT_NOFILE on Linux, the BSDs and illumos) and on macOS also above
+ * OPEN_MAX, 10,240, whatever the rlimit (its poll(2); XNU's poll_nocancel()).
+ * Every wait would fail then, so add() refuses the registration that would
+ * not fit instead (see nfds_limit()). A build may set the number itself. */
+#if !defined(AIO_POLL_NFDS_MAX) && defined(__APPLE__) && defined(OPEN_MAX)
+#define AIO_POLL_NFDS_MAX OPEN_MAX
+#endif
 
 /* What the user registered, by slot; p->pfds[slot] is what poll() sees. A
  * disarmed registration keeps its fd here and -1 there. */
@@ -191,6 +201,21 @@ static void arm(aio_poller_t* p, int slot) {
   pf->revents = 0;
 }
 
+/* The most fds one poll() takes here: the soft RLIMIT_NOFILE, asked at
+ * each add() because it can change, and at most AIO_POLL_NFDS_MAX. */
+static int nfds_limit(void) {
+  struct rlimit rl;
+  int64_t max = INT_MAX;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+      (uint64_t)rl.rlim_cur < (uint64_t)max)
+    max = (int64_t)rl.rlim_cur;
+#ifdef AIO_POLL_NFDS_MAX
+  if (max > AIO_POLL_NFDS_MAX)
+    max = AIO_POLL_NFDS_MAX;
+#endif
+  return (int)max;
+}
+
 static int lookup(const aio_poller_t* p, int fd) {
   if (fd >= p->nslots)
     return 0;
@@ -238,6 +263,12 @@ int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
   }
   if (lookup(p, fd) != 0) {
     err = -EEXIST;
+    goto out;
+  }
+  /* One slot more than the kernel's poll() takes: EMFILE (too many fds for
+   * one poll()), a clear answer now rather than EINVAL from every wait. */
+  if (p->nfds >= nfds_limit()) {
+    err = -EMFILE;
     goto out;
   }
   err = reserve(p, fd);

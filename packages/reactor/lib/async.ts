@@ -620,10 +620,13 @@ export class Async implements Disposable {
   }
 
   #watchPriority(): void {
+    // A closed handle says so (its wait rejects ERR_ASYNC_CLOSED) before any
+    // capability is asked: the same answer on every kernel.
+    if (this.#closed) return;
     if (!this.#reactor.poller.supportsPriority()) {
       throw codedError('ENOTSUP', `ENOTSUP: the ${this.#reactor.backend} backend cannot watch priority data here`);
     }
-    if (!this.#closed) this.#strategy.watchPriority();
+    this.#strategy.watchPriority();
   }
 
   /**

@@ -96,11 +96,154 @@ static void t_epipe(void) {
         "EV_EOF: pipe write end writable");
   close(pr[0]);
   n = aio_front_wait(p, ev, 8, MS(1000));
-  check(n == 1 && ev[0].key == 8 && (ev[0].flags & AIO_HANGUP),
-        "EV_EOF: hangup on the write end when the reader closes (flags=%#x)",
+  check(n == 1 && ev[0].key == 8 && ev[0].flags == (AIO_WRITABLE | AIO_HANGUP),
+        "EV_EOF: a pipe's write end is writable + hangup when the reader "
+        "closes (a pipe has no half-close) (flags=%#x)",
         n > 0 ? ev[0].flags : 0);
   aio_front_delete(p, pr[1]);
   close(pr[1]);
+  aio_front_destroy(p);
+}
+
+/* EV_EOF on EVFILT_WRITE once a socket cannot send more, which every BSD
+ * raises after our own shutdown(SHUT_WR) too (filt_sowrite(); oven-sh/bun
+ * #34678, tokio-rs/mio#1087, libuv/libuv#3277): not a hangup, since the
+ * peer is alive and may still send. */
+static void t_write_eof_after_shutdown(void) {
+  aio_event_t ev[8];
+  struct kevent kev, out;
+  struct timespec zero = {0, 0};
+  int sp[2], n, kq, r;
+  aio_front_t* p = mk();
+
+  /* The emulation raises it, as the kernels do. */
+  make_socketpair(sp);
+  kq = kqueue();
+  EV_SET(&kev, sp[0], EVFILT_WRITE, EV_ADD, 0, 0, NULL);
+  r = kevent(kq, &kev, 1, &out, 1, &zero);
+  check(r == 1 && out.filter == EVFILT_WRITE && !(out.flags & EV_EOF),
+        "write EOF: writable socket, no EV_EOF before shutdown");
+  shutdown(sp[0], SHUT_WR);
+  r = kevent(kq, NULL, 0, &out, 1, &zero);
+  check(r == 1 && out.filter == EVFILT_WRITE && (out.flags & EV_EOF) &&
+            out.fflags == 0,
+        "write EOF: EV_EOF on EVFILT_WRITE after shutdown(SHUT_WR), no "
+        "fflags (flags=%#x)",
+        r == 1 ? out.flags : 0);
+  close(kq);
+  close2(sp);
+
+  /* kqueue.c: writable, neither hangup nor error; the read side neither. */
+  make_socketpair(sp);
+  check(aio_front_add(p, sp[0], 30, AIO_READABLE | AIO_WRITABLE,
+                      AIO_MODE_EDGE) == 0,
+        "write EOF: add a socket, readable + writable, edge");
+  n = aio_front_wait(p, ev, 8, MS(1000));
+  check(n == 1 && ev[0].flags == AIO_WRITABLE,
+        "write EOF: writable at first (flags=%#x)", n > 0 ? ev[0].flags : 0);
+  shutdown(sp[0], SHUT_WR);
+  n = aio_front_wait(p, ev, 8, MS(1000));
+  check(n == 1 && ev[0].key == 30 && ev[0].flags == AIO_WRITABLE,
+        "write EOF: after our shutdown(SHUT_WR) no hangup, no error "
+        "(flags=%#x)",
+        n > 0 ? ev[0].flags : 0);
+  send1(sp[1]);
+  n = aio_front_wait(p, ev, 8, MS(1000));
+  check(n == 1 && ev[0].key == 30 && (ev[0].flags & AIO_READABLE) &&
+            !(ev[0].flags & AIO_HANGUP),
+        "write EOF: the peer still sends: readable, no hangup (flags=%#x)",
+        n > 0 ? ev[0].flags : 0);
+  close(sp[1]);
+  n = aio_front_wait(p, ev, 8, MS(1000));
+  check(n == 1 && ev[0].key == 30 && (ev[0].flags & AIO_READABLE) &&
+            (ev[0].flags & AIO_HANGUP),
+        "write EOF: hangup once the peer closes, from the read filter "
+        "(flags=%#x)",
+        n > 0 ? ev[0].flags : 0);
+  aio_front_delete(p, sp[0]);
+  close(sp[0]);
+
+  /* Writable interest only, level: the same, on every wait. */
+  make_socketpair(sp);
+  aio_front_add(p, sp[0], 31, AIO_WRITABLE, AIO_MODE_LEVEL);
+  shutdown(sp[0], SHUT_WR);
+  n = aio_front_wait(p, ev, 8, MS(1000));
+  check(n == 1 && ev[0].key == 31 && ev[0].flags == AIO_WRITABLE,
+        "write EOF: level, writable only: no hangup (flags=%#x)",
+        n > 0 ? ev[0].flags : 0);
+  aio_front_delete(p, sp[0]);
+  close2(sp);
+  aio_front_destroy(p);
+}
+
+static void* notify_later(void* arg) {
+  sleep_ms(100);
+  aio_front_notify((aio_front_t*)arg);
+  return NULL;
+}
+
+/* kevent() timeouts: macOS refuses tv_sec > 10^8 with EINVAL
+ * (apple/swift-nio#1642, netty/netty#13503) and has been seen failing with
+ * ETIMEDOUT (golang/go#59679). Neither may reach the caller as an error. */
+static void t_timeouts(void) {
+  aio_event_t ev[8];
+  struct timespec huge = {100000001, 0};
+  struct kevent out;
+  pthread_t t;
+  int pr[2], n, kq, r;
+  double t0;
+  aio_front_t* p = mk();
+  make_pipe(pr);
+
+  setenv("KQ_SHIM_QUIRKS", "timeout-einval", 1);
+  kq = kqueue();
+  errno = 0;
+  r = kevent(kq, NULL, 0, &out, 1, &huge);
+  check(r == -1 && errno == EINVAL,
+        "timeout-einval: the emulation refuses tv_sec > 10^8 (%d)", errno);
+  close(kq);
+  aio_front_add(p, pr[0], 40, AIO_READABLE, AIO_MODE_LEVEL);
+  send1(pr[1]);
+  n = aio_front_wait(p, ev, 8, (int64_t)200000000 * 1000000000);
+  check(n == 1 && ev[0].key == 40,
+        "timeout-einval: a 2x10^8 s wait with an fd ready reports it (%d)", n);
+  n = aio_front_wait(p, ev, 8, INT64_MAX);
+  check(n == 1 && ev[0].key == 40,
+        "timeout-einval: an INT64_MAX ns wait reports it too (%d)", n);
+  drain(pr[0]);
+  pthread_create(&t, NULL, notify_later, p);
+  n = aio_front_wait(p, ev, 8, (int64_t)200000000 * 1000000000);
+  pthread_join(t, NULL);
+  check(n == 0, "timeout-einval: an idle 2x10^8 s wait ends at notify (%d)", n);
+  unsetenv("KQ_SHIM_QUIRKS");
+
+  setenv("KQ_SHIM_QUIRKS", "etimedout-once", 1);
+  t0 = now_ms();
+  n = aio_front_wait(p, ev, 8, MS(100));
+  check(n == 0 && now_ms() - t0 >= 99,
+        "etimedout-once: a 100 ms wait times out after 100 ms, no error "
+        "(%d, %.0f ms)",
+        n, now_ms() - t0);
+  unsetenv("KQ_SHIM_QUIRKS");
+  aio_front_wait(p, ev, 8, 0); /* the shim sees it off: re-armed */
+  setenv("KQ_SHIM_QUIRKS", "etimedout-once", 1);
+  send1(pr[1]);
+  n = aio_front_wait(p, ev, 8, MS(1000));
+  check(n == 1 && ev[0].key == 40,
+        "etimedout-once: a timed wait with an fd ready still reports it (%d)",
+        n);
+  drain(pr[0]);
+  unsetenv("KQ_SHIM_QUIRKS");
+  aio_front_wait(p, ev, 8, 0); /* the shim sees it off: re-armed */
+  setenv("KQ_SHIM_QUIRKS", "etimedout-once", 1);
+  pthread_create(&t, NULL, notify_later, p);
+  n = aio_front_wait(p, ev, 8, -1);
+  pthread_join(t, NULL);
+  check(n == 0, "etimedout-once: an unbounded wait still ends at notify (%d)",
+        n);
+  unsetenv("KQ_SHIM_QUIRKS");
+  aio_front_delete(p, pr[0]);
+  close2(pr);
   aio_front_destroy(p);
 }
 
@@ -310,6 +453,8 @@ int main(void) {
   t_kernel_errors();
   t_epipe();
   t_closed();
+  t_write_eof_after_shutdown();
+  t_timeouts();
   t_shim();
   return harness_end();
 }

@@ -30,6 +30,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -85,6 +86,54 @@ static int token_err;
 static int fail(int err) {
   errno = err;
   return -1;
+}
+
+/* Named quirks: answers some kernels give that the default emulation does
+ * not, switched on by name in the environment variable KQ_SHIM_QUIRKS
+ * (comma-separated), read at every kevent() call so that a test can turn
+ * one on for the calls it makes:
+ *   timeout-einval  kevent() refuses a timeout with tv_sec > 10^8 with
+ *                   EINVAL, as macOS does (apple/swift-nio#1642,
+ *                   netty/netty#13503). On in the macOS profile anyway.
+ *   etimedout-once  the next kevent() that would wait for events (a NULL or
+ *                   non-zero timeout) fails with ETIMEDOUT, once, as seen on
+ *                   macOS (golang/go#59679). Fires again only after a
+ *                   kevent() call saw the variable not naming it.
+ * Not a quirk but every BSD's behaviour, so always on: EVFILT_WRITE reports
+ * EV_EOF once the socket cannot send more, including after our own
+ * shutdown(SHUT_WR) (see fd_event()). */
+static int quirk(const char* name) {
+  const char* q = getenv("KQ_SHIM_QUIRKS");
+  size_t len = strlen(name);
+#ifdef KQ_SHIM_PROFILE_MACOS
+  if (strcmp(name, "timeout-einval") == 0)
+    return 1;
+#endif
+  while (q != NULL && *q != '\0') {
+    const char* end = strchr(q, ',');
+    size_t n = end != NULL ? (size_t)(end - q) : strlen(q);
+    if (n == len && strncmp(q, name, len) == 0)
+      return 1;
+    q = end != NULL ? end + 1 : NULL;
+  }
+  return 0;
+}
+
+/* etimedout-once: 1 for the first call that `would_wait` while the quirk
+ * is on; a call that sees it off re-arms it. */
+static int etimedout_now(int would_wait) {
+  static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  static int fired;
+  int on = quirk("etimedout-once"), now = 0;
+  pthread_mutex_lock(&lock);
+  if (!on) {
+    fired = 0;
+  } else if (would_wait && !fired) {
+    fired = 1;
+    now = 1;
+  }
+  pthread_mutex_unlock(&lock);
+  return now;
 }
 
 static void token_init(void) {
@@ -353,6 +402,27 @@ static void check_fd(shim_kq_t* kq, int fd) {
       drop_knote(kq, f->kn[i]);
 }
 
+/* filt_sowrite() (FreeBSD sys/kern/uipc_socket.c, XNU bsd/kern/
+ * uipc_socket.c) sets EV_EOF on EVFILT_WRITE as soon as the socket cannot
+ * send more: after the peer reset it, but also after our own
+ * shutdown(SHUT_WR) while the peer is alive (oven-sh/bun#34678,
+ * tokio-rs/mio#1087, libuv/libuv#3277). Linux poll() says nothing of our own
+ * shutdown, so ask a zero-length send on a connected stream socket: EPIPE
+ * once the sending side is shut down, and no data either way. Not asked
+ * when the socket has a pending error (the send would consume it). */
+static int cant_send_more(int fd) {
+  int type = 0, listening = 0;
+  socklen_t len = sizeof(type);
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+      type != SOCK_STREAM)
+    return 0;
+  len = sizeof(listening);
+  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 ||
+      listening)
+    return 0;
+  return send(fd, "", 0, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno == EPIPE;
+}
+
 /* f_event for fd filters, asked of poll(2). Fills what the kernel would
  * report: EV_EOF, fflags (the socket error) and data (bytes readable).
  * Differs: Linux cannot read a socket's pending error without clearing it,
@@ -389,6 +459,8 @@ static int fd_event(const knote_t* kn, unsigned short* flags, unsigned* fflags,
     case EVFILT_WRITE:
       ready = (rev & (POLLOUT | POLLHUP | POLLERR)) != 0;
       if (rev & (POLLHUP | POLLERR))
+        *flags |= EV_EOF;
+      else if (ready && cant_send_more(fd))
         *flags |= EV_EOF;
       break;
     default: /* EVFILT_EXCEPT, NOTE_OOB */
@@ -685,7 +757,8 @@ static int block(int epfd, struct epoll_event* ev, int n, int64_t left_ns) {
  * kqueue, EVFILT_READ of a kqueue on itself; EBADF (as EV_ERROR) an ident
  * that is no open fd; ENOENT no such knote without EV_ADD; EPIPE
  * EVFILT_WRITE on a pipe whose reader is gone; EFAULT NULL lists with a
- * count; EINTR a signal while waiting.
+ * count; EINTR a signal while waiting; with the named quirks (see quirk()),
+ * EINVAL a timeout above 10^8 s and ETIMEDOUT once.
  * Differs: EVFILT_READ/WRITE/EXCEPT and EVFILT_USER only; NOTE_LOWAT and
  * data-based thresholds are ignored; epoll's edge-triggered events carry
  * every ready bit, so an EPOLLOUT edge on a socket with unread data also
@@ -734,12 +807,20 @@ int kevent(int kqfd, const struct kevent* changelist, int nchanges,
   }
   if (timeout != NULL) {
     if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 ||
-        timeout->tv_nsec >= 1000000000) {
+        timeout->tv_nsec >= 1000000000 ||
+        (timeout->tv_sec > 100000000 && quirk("timeout-einval"))) {
       pthread_mutex_unlock(&kq->lock);
       return fail(EINVAL);
     }
-    deadline =
-        now_ns() + (int64_t)timeout->tv_sec * 1000000000 + timeout->tv_nsec;
+    /* Saturates: a timeout past the clock's range is forever. */
+    if (timeout->tv_sec < (INT64_MAX - now_ns()) / 1000000000 - 1)
+      deadline =
+          now_ns() + (int64_t)timeout->tv_sec * 1000000000 + timeout->tv_nsec;
+  }
+  if (etimedout_now(timeout == NULL || timeout->tv_sec != 0 ||
+                    timeout->tv_nsec != 0)) {
+    pthread_mutex_unlock(&kq->lock);
+    return fail(ETIMEDOUT);
   }
   for (;;) {
     struct epoll_event ev[64];

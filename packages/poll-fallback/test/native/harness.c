@@ -210,6 +210,104 @@ static void* stress_waiter(void* arg) {
   return NULL;
 }
 
+/* poll() refuses an nfds above the process's fd limit with EINVAL: Linux
+ * and the BSDs above RLIMIT_NOFILE, macOS above OPEN_MAX (10,240) too (the
+ * darwin profile makes poll() answer so, see macos_poll.c). Every wait would
+ * then fail; add() refuses the registration that would not fit instead,
+ * with EMFILE, and the waits go on. `limit` is the nfds poll() takes; the
+ * wake-up pipe has one slot. */
+#ifdef AIO_POLL_NFDS_MAX
+static void fill_to_limit(const char* what, int limit) {
+  aio_event_t ev[8];
+  int* r = (int*)calloc((size_t)limit + 1, sizeof(int));
+  int* w = (int*)calloc((size_t)limit + 1, sizeof(int));
+  int i, fds[2], added = 0, err = 0, n;
+  aio_front_t* p = mk();
+  if (r == NULL || w == NULL)
+    die("calloc");
+  for (i = 0; i <= limit; i++) {
+    make_pipe(fds);
+    r[i] = fds[0];
+    w[i] = fds[1];
+  }
+  for (i = 0; i <= limit && err == 0; i++) {
+    err = aio_front_add(p, r[i], (uint32_t)i, AIO_READABLE, AIO_MODE_LEVEL);
+    if (err == 0)
+      added++;
+  }
+  check(added == limit - 1 && err == -EMFILE,
+        "%s: %d registrations fit (the wake-up pipe is the %dth fd), the "
+        "next is EMFILE (added %d, err %d)",
+        what, limit - 1, limit, added, err);
+  send1(w[0]);
+  n = aio_front_wait(p, ev, 8, MS(1000));
+  check(n == 1 && ev[0].key == 0,
+        "%s: a wait with every slot taken reports the ready fd (%d)", what, n);
+  check(
+      aio_front_delete(p, r[1]) == 0 &&
+          aio_front_add(p, r[limit - 1], 7, AIO_READABLE, AIO_MODE_LEVEL) == 0,
+      "%s: after a delete, an add fits again", what);
+  check(aio_front_add(p, r[limit], 8, AIO_READABLE, AIO_MODE_LEVEL) == -EMFILE,
+        "%s: and the next is EMFILE again", what);
+  n = aio_front_wait(p, ev, 8, 0);
+  check(n == 1 && ev[0].key == 0, "%s: waits still work (%d)", what, n);
+  aio_front_destroy(p);
+  for (i = 0; i <= limit; i++) {
+    close(r[i]);
+    close(w[i]);
+  }
+  free(r);
+  free(w);
+}
+#endif
+
+static void t_nfds_limit(void) {
+  struct rlimit old, low;
+#ifdef AIO_POLL_NFDS_MAX
+  fill_to_limit("macOS OPEN_MAX (wrapped poll)", AIO_POLL_NFDS_MAX);
+#endif
+  /* This kernel's own limit: RLIMIT_NOFILE lowered below the fds we hold
+   * (fds already open stay open), so that nfds can exceed it. */
+  {
+    aio_event_t ev[8];
+    int i, fds[2], added = 0, err = 0, n;
+    int r[150], w[150];
+    aio_front_t* p = mk();
+    for (i = 0; i < 150; i++) {
+      make_pipe(fds);
+      r[i] = fds[0];
+      w[i] = fds[1];
+    }
+    if (getrlimit(RLIMIT_NOFILE, &old) != 0)
+      die("getrlimit");
+    low = old;
+    low.rlim_cur = 200;
+    if (setrlimit(RLIMIT_NOFILE, &low) != 0)
+      die("setrlimit");
+    /* 300 fds open now, the limit is 200: add the read and write ends. */
+    for (i = 0; i < 300 && err == 0; i++) {
+      err =
+          aio_front_add(p, i < 150 ? r[i] : w[i - 150], (uint32_t)i,
+                        i < 150 ? AIO_READABLE : AIO_WRITABLE, AIO_MODE_LEVEL);
+      if (err == 0)
+        added++;
+    }
+    check(added == 199 && err == -EMFILE,
+          "RLIMIT_NOFILE 200: 199 registrations fit, the next is EMFILE "
+          "(added %d, err %d)",
+          added, err);
+    n = aio_front_wait(p, ev, 8, MS(1000));
+    check(n > 0, "RLIMIT_NOFILE 200: waits still work (%d)", n);
+    if (setrlimit(RLIMIT_NOFILE, &old) != 0)
+      die("setrlimit");
+    aio_front_destroy(p);
+    for (i = 0; i < 150; i++) {
+      close(r[i]);
+      close(w[i]);
+    }
+  }
+}
+
 static void t_stress(void) {
   static stress_t s;
   stress_arg_t args[NTHREADS];
@@ -294,6 +392,10 @@ int main(int argc, char** argv) {
   t_wake_pipe();
   t_eintr();
   t_closed_without_delete();
+  t_nfds_limit();
+#ifdef AIO_POLL_NFDS_MAX
+  short_only = 1; /* the darwin profile: the nfds limit is its point */
+#endif
   if (!short_only)
     t_stress();
   return harness_end();
