@@ -20,7 +20,9 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BACKENDS, type BackendModule, type BackendName, Events, type Interest, type Poller, type PollMode } from '@async-io/backend-core';
+import { BACKENDS, type BackendName, Events, type Interest, type Poller, type PollMode } from '@async-io/backend-core';
+import type { BackendModule } from '@async-io/backend-core/internal';
+import { fdCount } from './fds.cjs';
 
 export interface HardeningOptions {
   /** Absolute path of a CommonJS module exporting the backend (Poller, pipe, ...). */
@@ -54,10 +56,8 @@ const report: string[] = [];
 
 // ---- tools shared with the facade's hardening test ---------------------------
 
-/** Number of open fds of this process. */
-export function fdCount(): number {
-  return readdirSync('/proc/self/fd').length;
-}
+/** Number of open fds of this process (fstat over the table: portable, no /proc). */
+export { fdCount };
 
 /** fd number -> readlink target (`pipe:[123]`, `anon_inode:[eventpoll]`, ...). */
 export function fdTargets(): Map<number, string> {

@@ -3,15 +3,15 @@
  * ASYNC_IO_BACKEND override, else the platform's backend, else (only when
  * that one is not installed or cannot load) poll, announced once.
  */
+import type { BackendName } from '@async-io/backend-core';
 import {
   BACKEND_NAMES,
   backendRow,
   type BackendModule,
-  type BackendName,
   codedError,
   FALLBACK_BACKEND,
   preferredBackend,
-} from '@async-io/backend-core';
+} from '@async-io/backend-core/internal';
 
 /** One backend the selection tried, and what came of it (`backendInfo().tried`). */
 export interface Attempt {
