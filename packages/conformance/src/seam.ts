@@ -24,7 +24,7 @@ function declaredShapes(): { addon: Record<string, Shape>; constants: Record<str
     if (type.getCallSignatures().length > 0) return 'function';
     if (type.flags & ts.TypeFlags.NumberLike) return 'number';
     if (type.flags & ts.TypeFlags.StringLike || (type.isUnion() && type.types.every((t) => t.flags & ts.TypeFlags.StringLike))) return 'string';
-    if (depth > 0) return 'object';
+    if (depth > 1) return 'object';
     const out: Record<string, Shape> = {};
     for (const p of checker.getPropertiesOfType(type)) out[p.name] = shapeOf(checker.getTypeOfSymbol(p), depth + 1);
     return out;
