@@ -1,5 +1,6 @@
-// Shared vitest settings: every package writes a JSON report into
-// .test-results/ so that .ci/run can sum up every test it ran in one line.
+// Shared vitest settings: every package writes a JSON report per project into
+// .test-results/ (scripts/vitest-reports.mjs) so that .ci/run can sum up every
+// test it ran in one line.
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,8 +17,7 @@ export function sharedConfig(dir, extra = {}) {
       pool: 'forks',
       testTimeout: 60_000,
       hookTimeout: 60_000,
-      reporters: ['default', 'json'],
-      outputFile: { json: join(root, '.test-results', `${label}.json`) },
+      reporters: ['default', [join(root, 'scripts', 'vitest-reports.mjs'), { dir: join(root, '.test-results'), label }]],
       ...extra,
     },
   };
