@@ -5,7 +5,7 @@
  *
  * @example
  * // packages/linux-epoll/test/hardening.test.ts
- * describeHardening({ modulePath: require.resolve('@async-io/linux-epoll') });
+ * describeHardening({ modulePath: require.resolve('@async-io/linux-epoll/internal') });
  *
  * Knobs (environment): ASYNC_IO_HARDENING_LIGHT=1 scales every figure down
  * and skips the RSS bound (sanitizer builds: ASan's quarantine grows RSS by
@@ -666,7 +666,7 @@ function fdCases(fn: string, call: (c: BadContext, fd: unknown) => unknown): Bad
 /** Every public function of Poller, Events and the fd helpers, fed bad input. */
 export const POLLER_BAD_INPUT: readonly BadCase[] = [
   // Poller construction and sharing
-  { fn: 'new Poller', input: 'a junk internal handle `{}`', expect: TYPE, run: (c) => new (any(c.backend.Poller))({}) },
+  { fn: 'new Poller', input: 'an argument `{}` (it takes none)', expect: TYPE, run: (c) => new (any(c.backend.Poller))({}) },
   { fn: 'Poller.fromShared', input: '`{}`', expect: TYPE, run: (c) => c.backend.Poller.fromShared({} as never) },
   { fn: 'Poller.fromShared', input: '`null`', expect: TYPE, run: (c) => c.backend.Poller.fromShared(null as never) },
   {

@@ -5,7 +5,7 @@
  *
  * @example
  * // packages/linux-epoll/test/conformance.test.ts
- * describeConformance({ modulePath: require.resolve('@async-io/linux-epoll') });
+ * for (const t of backendTargets('epoll', packageDir)) describeConformance(t);
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
