@@ -15,7 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 export { describePrebuild } from "./prebuild.js";
 export { describeNativeHarness } from "./native.js";
 export { describeSeam } from './seam.js';
-export { backendTargets, describeUnserved, type BackendTarget } from './matrix.js';
+export { backendTargets, describeBackendPackage, describeUnserved, type BackendTarget } from './matrix.js';
 import { backendRow, Events, type Poller, type PollMode } from '@async-io/backend-core';
 import type { BackendModule } from '@async-io/backend-core/internal';
 import { fdCount } from './fds.cjs';

@@ -11,6 +11,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { backendRow, type BackendName, servesPlatform } from '@async-io/backend-core';
 import { describe, it } from 'vitest';
+import { describeConformance } from './index.js';
+import { describeNativeHarness } from './native.js';
+import { describeSeam } from './seam.js';
 
 export interface BackendTarget {
   kind: 'real' | 'emulated';
@@ -41,4 +44,25 @@ export function describeUnserved(name: BackendName, targets: readonly BackendTar
       ctx.skip(`${name} serves ${row.platforms.join(', ')} and is emulated only on Linux; this host is ${platform}`);
     });
   });
+}
+
+/**
+ * A backend package's conformance run: on each target of backendTargets(),
+ * the seam check and the conformance suite, then the package's C harness
+ * (test/native: the C contract suite and the mechanism's own checks) where
+ * it is built (`harnessOn`: 'emulated' for a harness made against the kernel
+ * shim); a visible skip where the host has no target.
+ *
+ * @example describeBackendPackage({ name: 'epoll', packageDir: join(__dirname, '..'), harness: 'C contract suite: epoll.c' });
+ */
+export function describeBackendPackage(options: { name: BackendName; packageDir: string; harness: string; harnessOn?: BackendTarget['kind'] }): void {
+  const targets = backendTargets(options.name, options.packageDir);
+  for (const t of targets) {
+    describeSeam(t);
+    describeConformance(t);
+    if (options.harnessOn === undefined || options.harnessOn === t.kind) {
+      describeNativeHarness({ dir: join(options.packageDir, 'test', 'native'), label: options.harness });
+    }
+  }
+  describeUnserved(options.name, targets);
 }
