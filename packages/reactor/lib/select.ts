@@ -36,7 +36,8 @@ export interface Selection {
 /** Test seam: how a backend package is required (tests swap in emulated builds). @internal */
 export type Loader = (pkg: string) => BackendModule;
 
-const defaultLoader: Loader = (pkg) => require(pkg) as BackendModule;
+// A backend's /internal module: its public API plus the addon the reactor drives.
+const defaultLoader: Loader = (pkg) => require(`${pkg}/internal`) as BackendModule;
 
 function isMissing(error: unknown, pkg: string): boolean {
   const e = error as NodeJS.ErrnoException;
