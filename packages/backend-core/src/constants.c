@@ -28,9 +28,11 @@ static napi_status group(napi_env env, napi_value into, const char* name,
   napi_status s = napi_create_object(env, &obj);
   for (size_t i = 0; s == napi_ok && i < n; i++) {
     s = napi_create_uint32(env, list[i].value, &v);
-    if (s == napi_ok) s = napi_set_named_property(env, obj, list[i].name, v);
+    if (s == napi_ok)
+      s = napi_set_named_property(env, obj, list[i].name, v);
   }
-  if (s == napi_ok) s = napi_set_named_property(env, into, name, obj);
+  if (s == napi_ok)
+    s = napi_set_named_property(env, into, name, obj);
   return s;
 }
 
@@ -73,10 +75,14 @@ napi_status aio_define_constants(napi_env env, napi_value exports) {
   };
   napi_value obj, key;
   napi_status s = napi_create_object(env, &obj);
-  if (s == napi_ok) s = group(env, obj, "flags", flags, AIO_COUNT(flags));
-  if (s == napi_ok) s = group(env, obj, "caps", caps, AIO_COUNT(caps));
-  if (s == napi_ok) s = group(env, obj, "modes", modes, AIO_COUNT(modes));
-  if (s == napi_ok) s = group(env, obj, "drivers", drivers, AIO_COUNT(drivers));
+  if (s == napi_ok)
+    s = group(env, obj, "flags", flags, AIO_COUNT(flags));
+  if (s == napi_ok)
+    s = group(env, obj, "caps", caps, AIO_COUNT(caps));
+  if (s == napi_ok)
+    s = group(env, obj, "modes", modes, AIO_COUNT(modes));
+  if (s == napi_ok)
+    s = group(env, obj, "drivers", drivers, AIO_COUNT(drivers));
   if (s == napi_ok)
     s = group(env, obj, "reactorFlags", reactor_flags,
               AIO_COUNT(reactor_flags));
@@ -84,8 +90,11 @@ napi_status aio_define_constants(napi_env env, napi_value exports) {
     s = group(env, obj, "socketTypes", socket_types, AIO_COUNT(socket_types));
   if (s == napi_ok)
     s = group(env, obj, "shutdown", shutdown, AIO_COUNT(shutdown));
-  if (s == napi_ok) s = napi_create_uint32(env, AIO_NOTIFY_KEY, &key);
-  if (s == napi_ok) s = napi_set_named_property(env, obj, "notifyKey", key);
-  if (s == napi_ok) s = napi_set_named_property(env, exports, "constants", obj);
+  if (s == napi_ok)
+    s = napi_create_uint32(env, AIO_NOTIFY_KEY, &key);
+  if (s == napi_ok)
+    s = napi_set_named_property(env, obj, "notifyKey", key);
+  if (s == napi_ok)
+    s = napi_set_named_property(env, exports, "constants", obj);
   return s;
 }
