@@ -107,7 +107,7 @@ function build(addon) {
   writeFileSync(
     wrapper,
     `'use strict';
-const core = require(${JSON.stringify(join(root, 'packages', 'backend-core'))});
+const core = require(${JSON.stringify(join(root, 'packages', 'backend-core', 'dist', 'internal.js'))});
 const file = ${JSON.stringify(file)};
 module.exports = { ...core.fromAddon({ addon: require(file), file, prebuilt: false }), Events: core.Events };
 `,

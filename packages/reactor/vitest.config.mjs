@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { sharedConfig } from '../../vitest.shared.mjs';
+import { backendProjects, sharedConfig } from '../../vitest.shared.mjs';
 
-export default defineConfig(sharedConfig(import.meta.dirname));
+// One project per backend this host can run (vitest.shared.mjs, from the backend table).
+export default defineConfig(sharedConfig(import.meta.dirname, { projects: backendProjects({ emulated: true }) }));

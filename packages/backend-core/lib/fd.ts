@@ -33,9 +33,8 @@ export function defineFdHelpers(addon: NativeAddon): FdHelpers {
     pipe: () => addon.pipe(),
     socketpair(type = 'stream') {
       if (typeof type !== 'string') throw invalidArgType('type', 'of type string', type);
-      const t = SOCKET_TYPES.indexOf(type);
-      if (t < 0) throw invalidArgValue('type', type, "must be one of 'stream', 'dgram', 'seqpacket'");
-      return t === 0 ? addon.socketpair() : addon.socketpairOf(t);
+      if (!SOCKET_TYPES.includes(type)) throw invalidArgValue('type', type, "must be one of 'stream', 'dgram', 'seqpacket'");
+      return type === 'stream' ? addon.socketpair() : addon.socketpairOf(addon.constants.socketTypes[type]);
     },
     read(fd, buf) {
       validateFd(fd);

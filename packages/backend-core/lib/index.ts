@@ -1,9 +1,22 @@
-export * from './table.js';
-export * from './errors.js';
-export * from './validate.js';
-export { Events, type PollEvent, FLAG_READABLE, FLAG_WRITABLE, FLAG_PRIORITY, FLAG_HANGUP, FLAG_ERROR, MAX_EVENTS_CAPACITY } from './events.js';
-export * from './poller.js';
-export * from './native.js';
-export * from './fd.js';
-export * from './load.js';
-export * from './backend.js';
+/**
+ * @async-io/backend-core — the published surface: the one backend table and
+ * the types every backend's `Poller` shares. What only sibling packages use
+ * (the addon's type, the loaders, the argument checks) is in
+ * `@async-io/backend-core/internal`.
+ */
+export {
+  BACKENDS,
+  BACKEND_NAMES,
+  DRIVER_NAMES,
+  FALLBACK_BACKEND,
+  backendRow,
+  preferredBackend,
+  servesPlatform,
+  type BackendInfoRow,
+  type BackendName,
+  type BackendPackage,
+  type DriverName,
+} from './table.js';
+export { Events, type PollEvent } from './events.js';
+export type { Interest, Poller, PollerClass, PollMode, SharedPoller } from './poller.js';
+export type { FdHelpers, SocketType } from './fd.js';

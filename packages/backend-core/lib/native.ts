@@ -1,5 +1,13 @@
-/** What a backend addon exports: backend-core's N-API glue, compiled into every backend. */
-import type { BackendName, DriverName } from './table.js';
+/**
+ * What a backend addon exports: backend-core's N-API glue, compiled into
+ * every backend. Internal: reached through `@async-io/backend-core/internal`
+ * and each backend's `/internal` subpath, never through a published index.
+ * The conformance package's seam test holds every addon's real exports
+ * against `NativeAddon` and `NativeConstants`.
+ */
+import type { SocketType } from './fd.js';
+import type { PollMode } from './poller.js';
+import { type BackendName, DRIVER_NAMES, type DriverName } from './table.js';
 
 /** Opaque native handle to one reference on a poller. */
 export type NativeHandle = { readonly __brand: 'async-io.poller' };
@@ -7,13 +15,39 @@ export type NativeHandle = { readonly __brand: 'async-io.poller' };
 /** Opaque native handle to a reactor: a poller driven by the Node loop, one per environment. */
 export type ReactorHandle = { readonly __brand: 'async-io.reactor' };
 
-/** `reactorCreate`'s driver argument and `reactorDriver`'s answer. */
-export const REACTOR_DRIVERS: readonly DriverName[] = ['nested', 'thread', 'external'];
+/**
+ * Every number that crosses the seam, as the addon exports it from the C
+ * definitions (backend-core's src/constants.c): TypeScript keeps no copy.
+ */
+export interface NativeConstants {
+  /** AIO_READABLE ... AIO_ERROR: interest bits and the flags word of each event */
+  readonly flags: { readonly readable: number; readonly writable: number; readonly priority: number; readonly hangup: number; readonly error: number };
+  /**
+   * AIO_CAP_* bits of `caps`. `queued`: events are queued with the readiness
+   * of the moment they fired (event ports), so a consumer rechecks them.
+   */
+  readonly caps: { readonly level: number; readonly edge: number; readonly priority: number; readonly queued: number };
+  /** aio_mode_t */
+  readonly modes: { readonly [M in PollMode]: number };
+  /** `reactorCreate`'s driver argument and `reactorDriver`'s answer; `auto` probes. */
+  readonly drivers: { readonly [D in DriverName | 'auto']: number };
+  /** `reactorCreate`'s flags; `napiOnly`: the runtime has no libuv. */
+  readonly reactorFlags: { readonly napiOnly: number };
+  /** The reactor batch callback's kinds: what its second argument is. */
+  readonly batch: { readonly fresh: number; readonly captured: number; readonly failed: number; readonly driver: number };
+  /** `socketpairOf`'s type. */
+  readonly socketTypes: { readonly [T in SocketType]: number };
+  /** `shutdown`'s direction. */
+  readonly shutdown: { readonly read: number; readonly write: number; readonly both: number };
+  /** AIO_NOTIFY_KEY, the key reserved for the backend's wake-up. */
+  readonly notifyKey: number;
+}
 
 export interface NativeAddon {
   readonly name: BackendName;
-  /** AIO_CAP_* bits */
+  /** `constants.caps` bits this build supports on this OS (0: a stub build) */
   readonly caps: number;
+  readonly constants: NativeConstants;
   create(): NativeHandle;
   fromShared(id: number): NativeHandle;
   shareId(h: NativeHandle): number;
@@ -38,9 +72,9 @@ export interface NativeAddon {
   recheck(fds: Int32Array, batch: Uint32Array, n: number): void;
   /** What kind of file an fd is (streams: bytes or messages, a terminal, a file readiness does not apply to). */
   fdKind(fd: number): FdKind;
-  /** half-close; how: 0 SHUT_RD, 1 SHUT_WR, 2 SHUT_RDWR */
+  /** half-close; `how`: a `constants.shutdown` value */
   shutdown(fd: number, how: number): void;
-  /** type: 0 SOCK_STREAM, 1 SOCK_DGRAM, 2 SOCK_SEQPACKET */
+  /** `type`: a `constants.socketTypes` value */
   socketpairOf(type: number): [number, number];
 
   /**
@@ -49,9 +83,10 @@ export interface NativeAddon {
    * kind 0, `value` events taken on the loop thread just now; 1, `value`
    * events taken by the helper thread ahead of JS (recheck them); 2, the
    * wait failed with `value` = -errno (nothing more comes); 3, a nested
-   * driver switched itself to the driver `value`. `driver` indexes
-   * REACTOR_DRIVERS. `flags` 1: no libuv (Bun, Deno): thread-safe function
-   * hand-off, env cleanup hook, nested refused.
+   * driver switched itself to the driver `value`. `driver`: a
+   * `constants.drivers` value. `flags` `constants.reactorFlags.napiOnly`: no
+   * libuv (Bun, Deno): thread-safe function hand-off, env cleanup hook,
+   * nested refused.
    */
   reactorCreate(driver: number, onBatch: (kind: number, value: number) => void, batch: Uint32Array, flags: number): ReactorHandle;
   /** Another reference on the reactor's poller, for a `Poller` to wrap. */
@@ -60,7 +95,7 @@ export interface NativeAddon {
   reactorDispatch(r: ReactorHandle): number;
   /** Whether the reactor keeps the Node loop alive. */
   reactorRef(r: ReactorHandle, on: boolean): void;
-  /** The driver in use now (an index into REACTOR_DRIVERS). */
+  /** The driver in use now (a `constants.drivers` value). */
   reactorDriver(r: ReactorHandle): number;
   /** A close-on-exec dup of the poller's fd for embedders, or -1 (poll). */
   reactorFd(r: ReactorHandle): number;
@@ -85,6 +120,12 @@ export type FdKind =
   | 'file' | 'directory' | 'block' | 'char' | 'tty' | 'fifo'
   | 'socket-stream' | 'socket-dgram' | 'socket-seqpacket' | 'socket-raw' | 'socket-other' | 'other';
 
-export const CAP_LEVEL = 0x1;
-export const CAP_EDGE = 0x2;
-export const CAP_PRIORITY = 0x4;
+/**
+ * The driver name of a `constants.drivers` value (`reactorDriver`'s answer).
+ *
+ * @example driverName(addon.constants, addon.reactorDriver(r)) // 'nested'
+ */
+export function driverName(constants: NativeConstants, value: number): DriverName {
+  for (const name of DRIVER_NAMES) if (constants.drivers[name] === value) return name;
+  throw new RangeError(`unknown driver number ${value}`);
+}

@@ -1,6 +1,6 @@
 import { codedError, invalidArgType, invalidArgValue } from './errors.js';
-import { Events, eventsBuffer } from './events.js';
-import { CAP_EDGE, CAP_LEVEL, CAP_PRIORITY, type NativeAddon, type NativeHandle } from './native.js';
+import { Events, eventsBuffer, FLAG_PRIORITY, FLAG_READABLE, FLAG_WRITABLE } from './events.js';
+import type { NativeAddon, NativeConstants, NativeHandle } from './native.js';
 import type { BackendName } from './table.js';
 import { timeoutArg, validateFd, validateKey } from './validate.js';
 
@@ -22,33 +22,35 @@ export interface SharedPoller {
 
 export const POLL_MODES: readonly PollMode[] = ['oneshot', 'level', 'edge', 'edge-oneshot'];
 
-const INTEREST_KEYS = ['readable', 'writable', 'priority'] as const;
+const INTEREST = [
+  ['readable', FLAG_READABLE],
+  ['writable', FLAG_WRITABLE],
+  ['priority', FLAG_PRIORITY],
+] as const;
 
-/** Interest object → AIO_READABLE|AIO_WRITABLE|AIO_PRIORITY bits. */
+/** Interest object → FLAG_READABLE|FLAG_WRITABLE|FLAG_PRIORITY bits (the addon's `constants.flags`). */
 export function interestBits(interest: unknown): number {
   if (interest === null || typeof interest !== 'object') {
     throw invalidArgType('interest', 'of type object', interest);
   }
   let bits = 0;
-  for (let i = 0; i < INTEREST_KEYS.length; i++) {
-    const name = INTEREST_KEYS[i]!;
+  for (const [name, bit] of INTEREST) {
     const v = (interest as Record<string, unknown>)[name];
     if (v === undefined || v === false) continue;
     if (v !== true) throw invalidArgType(`interest.${name}`, 'of type boolean', v);
-    bits |= 1 << i;
+    bits |= bit;
   }
   return bits;
 }
 
-/** Mode name → AIO_MODE_* number. */
-export function modeNumber(mode: unknown): number {
-  if (mode === undefined) return 0;
-  const n = POLL_MODES.indexOf(mode as PollMode);
-  if (n < 0) {
+/** Mode name (default `'oneshot'`) → the addon's number for it (`constants.modes`). */
+export function modeNumber(modes: NativeConstants['modes'], mode: unknown): number {
+  if (mode === undefined) return modes.oneshot;
+  if (!POLL_MODES.includes(mode as PollMode)) {
     if (typeof mode !== 'string') throw invalidArgType('mode', 'of type string', mode);
     throw invalidArgValue('mode', mode, `must be one of ${POLL_MODES.map((m) => `'${m}'`).join(', ')}`);
   }
-  return n;
+  return modes[mode as PollMode];
 }
 
 /** The public shape of every backend's `Poller` class. */
@@ -69,14 +71,18 @@ export interface Poller extends Disposable {
 }
 
 export interface PollerClass {
-  /**
-   * Creates a poller with its own kernel object, or, given a native handle
-   * (`native.create()`, `native.reactorPoller(r)`), wraps that reference.
-   */
-  new (handle?: NativeHandle): Poller;
+  /** Creates a poller with its own kernel object (close-on-exec). */
+  new (): Poller;
   readonly prototype: Poller;
   /** Another reference, in this thread, to a poller shared from any thread. */
   fromShared(handle: SharedPoller): Poller;
+}
+
+/** A backend's `Poller` class and how to wrap a native handle (`native.reactorPoller(r)`) in it. */
+export interface DefinedPoller {
+  Poller: PollerClass;
+  /** A `Poller` over a reference the addon made; it owns the reference from now on. */
+  adopt(handle: NativeHandle): Poller;
 }
 
 const kHandle = Symbol('async-io.poller.handle');
@@ -87,11 +93,15 @@ const kHandle = Symbol('async-io.poller.handle');
  * misuse from outside can never crash the process.
  *
  * @example
- * export const Poller = definePoller(require('node-gyp-build')(root));
+ * const { Poller, adopt } = definePoller(require('node-gyp-build')(root));
  */
-export function definePoller(addon: NativeAddon): PollerClass {
+export function definePoller(addon: NativeAddon): DefinedPoller {
   const backend = addon.name;
   const caps = addon.caps;
+  const { modes } = addon.constants;
+  const { level: CAP_LEVEL, edge: CAP_EDGE, priority: CAP_PRIORITY } = addon.constants.caps;
+  /** The handle the next `new BackendPoller()` takes over (set by adopt() only). */
+  let adopting: NativeHandle | null = null;
 
   function closedError(): Error {
     return codedError('ERR_POLLER_CLOSED', 'The poller is closed');
@@ -103,9 +113,16 @@ export function definePoller(addon: NativeAddon): PollerClass {
     #fd: number | null;
 
     /** Creates a poller with its own kernel object (close-on-exec). */
-    constructor(handle?: NativeHandle) {
-      this[kHandle] = handle ?? addon.create();
-      const fd = addon.fd(this[kHandle]);
+    constructor(...args: unknown[]) {
+      // A handle is adopted only through adopt(); an argument is an error
+      // rather than ignored, as when the constructor took a handle.
+      if (args.length > 0 && args[0] !== undefined) {
+        throw invalidArgType('handle', 'undefined (new Poller() takes no argument)', args[0]);
+      }
+      const h = adopting ?? addon.create();
+      adopting = null;
+      this[kHandle] = h;
+      const fd = addon.fd(h);
       this.#fd = fd < 0 ? null : fd;
     }
 
@@ -116,7 +133,7 @@ export function definePoller(addon: NativeAddon): PollerClass {
       if (shared.backend !== backend) {
         throw invalidArgValue('handle', shared.backend, `belongs to the ${shared.backend} backend, not ${backend}`);
       }
-      return new BackendPoller(addon.fromShared(shared.id));
+      return adopt(addon.fromShared(shared.id));
     }
 
     /** The kernel poller's fd (epoll, kqueue, port); `null` for poll(). */
@@ -151,14 +168,14 @@ export function definePoller(addon: NativeAddon): PollerClass {
       const h = this.#handle();
       validateFd(fd);
       validateKey(key);
-      addon.add(h, fd, key, interestBits(interest), modeNumber(mode));
+      addon.add(h, fd, key, interestBits(interest), modeNumber(modes, mode));
     }
 
     modify(fd: number, key: number, interest: Interest, mode?: PollMode): void {
       const h = this.#handle();
       validateFd(fd);
       validateKey(key);
-      addon.modify(h, fd, key, interestBits(interest), modeNumber(mode));
+      addon.modify(h, fd, key, interestBits(interest), modeNumber(modes, mode));
     }
 
     delete(fd: number): void {
@@ -196,6 +213,15 @@ export function definePoller(addon: NativeAddon): PollerClass {
     }
   }
 
+  function adopt(handle: NativeHandle): Poller {
+    adopting = handle;
+    try {
+      return new BackendPoller();
+    } finally {
+      adopting = null;
+    }
+  }
+
   Object.defineProperty(BackendPoller, 'name', { value: 'Poller' });
-  return BackendPoller;
+  return { Poller: BackendPoller, adopt };
 }

@@ -45,6 +45,9 @@ export type BackendName = BackendInfoRow['name'];
 export type BackendPackage = BackendInfoRow['package'];
 export type DriverName = 'nested' | 'thread' | 'external';
 
+/** How the facade's reactor can be driven (README "Drivers"); the numbers the addon takes are its `constants.drivers`. */
+export const DRIVER_NAMES: readonly DriverName[] = ['nested', 'thread', 'external'];
+
 export const BACKEND_NAMES: readonly BackendName[] = BACKENDS.map((b) => b.name);
 
 /** The backend used on any Unix no other serves, and where the platform's own cannot load. */

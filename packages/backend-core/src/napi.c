@@ -12,6 +12,7 @@
 
 #include <node_api.h>
 
+#include "constants.h"
 #include "glue.h"
 
 /* ---- argument unpacking -------------------------------------------------- */
@@ -530,6 +531,7 @@ NAPI_MODULE_INIT() {
   AIO_NAPI(env, napi_create_uint32(env, aio_backend_caps(), &caps));
   AIO_NAPI(env, napi_set_named_property(env, exports, "name", name));
   AIO_NAPI(env, napi_set_named_property(env, exports, "caps", caps));
+  AIO_NAPI(env, aio_define_constants(env, exports));
   AIO_NAPI(env, napi_define_properties(
                     env, exports, sizeof(props) / sizeof(props[0]), props));
   return exports;

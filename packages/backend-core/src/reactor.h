@@ -29,27 +29,9 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "constants.h"
 #include "glue.h"
 #include "side.h"
-
-/* reactorCreate's driver codes; reactorDriver's answer. */
-enum {
-  AIO_DRIVER_NESTED = 0,
-  AIO_DRIVER_THREAD = 1,
-  AIO_DRIVER_EXTERNAL = 2,
-  AIO_DRIVER_AUTO = 3 /* nested if the probe says it works, else thread */
-};
-
-/* reactorCreate flags */
-#define AIO_REACTOR_NAPI_ONLY 1
-
-/* What the JS batch callback is told: callback(kind, value). */
-enum {
-  AIO_BATCH_FRESH = 0,    /* value events, taken on the loop thread just now */
-  AIO_BATCH_CAPTURED = 1, /* value events, taken ahead of JS: JS rechecks */
-  AIO_BATCH_FAILED = 2,   /* value is the wait's -errno; nothing more comes */
-  AIO_BATCH_DRIVER = 3    /* value is the driver now serving (a switch) */
-};
 
 typedef struct aio_reactor_s aio_reactor_t;
 

@@ -8,7 +8,7 @@ import {
   preferredBackend,
   systemError,
   timeoutArg,
-} from '../lib/index.js';
+} from '../lib/internal.js';
 
 describe('the backend table', () => {
   it('names four backends, each with its own package', () => {
@@ -38,9 +38,10 @@ describe('argument conversion', () => {
     expect(() => interestBits('r')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
   });
 
-  it('maps modes to the C enum and defaults to oneshot', () => {
-    expect([undefined, 'oneshot', 'level', 'edge', 'edge-oneshot'].map(modeNumber)).toEqual([0, 0, 1, 2, 3]);
-    expect(() => modeNumber('Level')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+  it("maps modes to the addon's numbers (its constants.modes) and defaults to oneshot", () => {
+    const modes = { oneshot: 10, level: 11, edge: 12, 'edge-oneshot': 13 };
+    expect([undefined, 'oneshot', 'level', 'edge', 'edge-oneshot'].map((m) => modeNumber(modes, m))).toEqual([10, 10, 11, 12, 13]);
+    expect(() => modeNumber(modes, 'Level')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
   });
 
   it('maps timeouts: null/undefined/Infinity mean none, fractions pass, NaN and negatives throw', () => {

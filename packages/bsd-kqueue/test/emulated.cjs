@@ -5,7 +5,7 @@
 // profile: no EVFILT_EXCEPT (so no priority, as on FreeBSD 14 and NetBSD),
 // nor EVFILT_USER, EV_DISPATCH, EV_RECEIPT (see shim/include/sys/event.h).
 const path = require('node:path');
-const { fromAddon } = require('@async-io/backend-core');
+const { fromAddon } = require('@async-io/backend-core/internal');
 
 const name = process.env.ASYNC_IO_EMULATE_PROFILE === 'minimal' ? 'kqueue_emulated_minimal' : 'kqueue_emulated';
 const file = path.join(__dirname, 'shim', 'build', 'Release', `${name}.node`);

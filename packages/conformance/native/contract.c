@@ -62,7 +62,8 @@ static void t_identity(void) {
             strcmp(name, "event-ports") == 0 || strcmp(name, "poll") == 0,
         "identity: the name is a known backend (%s)", name);
   check((caps & AIO_CAP_LEVEL) &&
-            (caps & ~(AIO_CAP_LEVEL | AIO_CAP_EDGE | AIO_CAP_PRIORITY)) == 0,
+            (caps & ~(AIO_CAP_LEVEL | AIO_CAP_EDGE | AIO_CAP_PRIORITY |
+                      AIO_CAP_QUEUED)) == 0,
         "identity: caps include level and nothing unknown (%#x)", caps);
   for (op = AIO_OP_CREATE; op <= AIO_OP_NOTIFY; op++) {
     const char* s = aio_backend_syscall((aio_op_t)op);

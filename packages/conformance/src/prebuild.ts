@@ -32,7 +32,8 @@ export function describePrebuild(packageDir: string): void {
         expect(existsSync(join(dir, 'build'))).toBe(false);
         const out = execFileSync(
           process.execPath,
-          ['-e', `const m = require(${JSON.stringify(dir)}); const p = new m.Poller(); console.log(JSON.stringify({ ...m.binary, backend: p.backend })); p.close();`],
+          // The package's /internal module says which file it loaded.
+          ['-e', `const m = require(${JSON.stringify(join(dir, 'dist', 'internal.js'))}); const p = new m.Poller(); console.log(JSON.stringify({ ...m.binary, backend: p.backend })); p.close();`],
           { encoding: 'utf8' },
         );
         const loaded = JSON.parse(out) as { file: string; prebuilt: boolean };

@@ -4,7 +4,8 @@ import { describeConformance } from '../src/index.js';
 
 // polling's `polling_test_poll_backend`: ASYNC_IO_BACKEND picks the backend
 // the whole suite runs against (default: this platform's). `pnpm test` here
-// runs it twice: the platform's backend, then ASYNC_IO_BACKEND=poll.
+// runs it once per backend this host serves (vitest.config.mjs: one project
+// each, from the backend table): the platform's, then each other forced.
 const name = process.env.ASYNC_IO_BACKEND || preferredBackend(process.platform);
 const row = name ? backendRow(name) : undefined;
 if (!row) throw new Error(`ASYNC_IO_BACKEND=${name}: not a backend`);

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { describeConformance, describeNativeHarness } from '@async-io/conformance';
+import { describeBackendPackage } from '@async-io/conformance';
 
-describeConformance({ modulePath: require.resolve('@async-io/linux-epoll') });
 // The C contract suite (packages/conformance/native) against src/epoll.c, through the front.
-describeNativeHarness({ dir: join(__dirname, 'native'), label: 'C contract suite: epoll.c' });
+describeBackendPackage({ name: 'epoll', packageDir: join(__dirname, '..'), harness: 'C contract suite: epoll.c' });

@@ -1,3 +1,6 @@
-import { describeHardening } from '@async-io/conformance';
+import { join } from 'node:path';
+import { backendTargets, describeHardening, describeUnserved } from '@async-io/conformance';
 
-describeHardening({ modulePath: require.resolve('@async-io/linux-epoll') });
+const targets = backendTargets('epoll', join(__dirname, '..'));
+for (const t of targets) describeHardening({ modulePath: t.modulePath });
+describeUnserved('epoll', targets);

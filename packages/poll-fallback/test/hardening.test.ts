@@ -1,3 +1,6 @@
-import { describeHardening } from '@async-io/conformance';
+import { join } from 'node:path';
+import { backendTargets, describeHardening, describeUnserved } from '@async-io/conformance';
 
-describeHardening({ modulePath: require.resolve('@async-io/poll-fallback') });
+const targets = backendTargets('poll', join(__dirname, '..'));
+for (const t of targets) describeHardening({ modulePath: t.modulePath });
+describeUnserved('poll', targets);

@@ -1,3 +1,4 @@
+import type { Interest, PollMode } from '@async-io/backend-core';
 import {
   codedError,
   FLAG_ERROR,
@@ -5,15 +6,13 @@ import {
   FLAG_PRIORITY,
   FLAG_READABLE,
   FLAG_WRITABLE,
-  type Interest,
   interestBits,
   invalidArgType,
   invalidArgValue,
   type NativeAddon,
-  type PollMode,
   validateBuffer,
   validateFd,
-} from '@async-io/backend-core';
+} from '@async-io/backend-core/internal';
 import { refuseUnpollable } from './fdtype.js';
 import { spend, yieldThen } from './coop.js';
 import { backendModule, kIsStale, kOnEvent, kOnFailure, type ReactorCore, reactorCore } from './reactor.js';

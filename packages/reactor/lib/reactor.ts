@@ -1,20 +1,17 @@
 import { debuglog, getSystemErrorName } from 'node:util';
+import type { BackendName, DriverName, Interest, Poller, PollMode } from '@async-io/backend-core';
 import {
   type BackendModule,
-  type BackendName,
   backendRow,
   codedError,
-  type DriverName,
-  type Interest,
   invalidArgType,
   invalidArgValue,
   type NativeAddon,
-  type Poller,
-  type PollMode,
-  REACTOR_DRIVERS,
+  DRIVER_NAMES,
+  driverName,
   type ReactorHandle,
   systemError,
-} from '@async-io/backend-core';
+} from '@async-io/backend-core/internal';
 import { detectRuntime } from './runtime.js';
 import { type Attempt, type Selection, selectBackend } from './select.js';
 
@@ -46,14 +43,6 @@ import { type Attempt, type Selection, selectBackend } from './select.js';
 const debug = debuglog('async-io');
 
 const BATCH = 1024;
-/** reactorCreate's driver code for "probe, then nested or thread" */
-const AUTO = 3;
-/** reactorCreate flag: no libuv (thread-safe function hand-off, env cleanup hook) */
-const NAPI_ONLY = 1;
-/** The batch callback's first argument: what its second one is. */
-const BATCH_FRESH = 0; // a count of events taken on this thread just now
-const BATCH_CAPTURED = 1; // a count of events taken ahead of JS (rechecked)
-const BATCH_DRIVER = 3; // the driver now serving, after a switch (BATCH_FAILED = 2: a -errno)
 
 /** Called with an event's flags word (FLAG_* bits). @internal */
 export const kOnEvent = Symbol('async-io.onEvent');
@@ -128,7 +117,7 @@ export function reactorCore(): ReactorCore {
 export function configure(options: { driver?: DriverOption }): void {
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
   const driver = options.driver ?? 'auto';
-  if (driver !== 'auto' && !REACTOR_DRIVERS.includes(driver)) {
+  if (driver !== 'auto' && !DRIVER_NAMES.includes(driver)) {
     throw invalidArgValue('options.driver', driver, "must be one of 'auto', 'nested', 'thread', 'external'");
   }
   if (core !== null) {
@@ -155,15 +144,15 @@ export class ReactorCore {
   /** Why this driver: the probe's answer, the backend, or configure(). */
   readonly driverReason: string;
   /**
-   * Event ports queue an fd's event with the revents of the moment it fired
-   * (port_associate(3C)), not of the moment port_getn() returns it, so their
-   * batches are rechecked on every driver. epoll and kqueue re-poll a ready
-   * item when they report it.
+   * The backend queues an fd's event with the readiness of the moment it
+   * fired, not of the moment the wait returns it (its `caps.queued` bit: event
+   * ports, port_associate(3C)), so its batches are rechecked on every driver.
+   * epoll and kqueue re-poll a ready item when they report it.
    */
   readonly #queuedEvents: boolean;
   /** The side path's poller (see side.c): undefined until asked, null if none. */
   #side: Poller | null | undefined;
-  readonly #Poller: BackendModule['Poller'];
+  readonly #adopt: BackendModule['adopt'];
   /** by slot: the registered source, and its key (slot + generation) or -1 when free */
   readonly #sources: (Source | undefined)[] = [];
   readonly #keys: number[] = [];
@@ -204,9 +193,10 @@ export class ReactorCore {
     // whether a poller of the same kind sees ours turn readable, and nests
     // only if it does.
     const nestable = row.hasFd && runtime.libuv;
-    const code = option !== 'auto' ? REACTOR_DRIVERS.indexOf(option) : nestable ? AUTO : REACTOR_DRIVERS.indexOf('thread');
-    this.#handle = native.reactorCreate(code, this.#onBatch, this.#batch, runtime.libuv ? 0 : NAPI_ONLY);
-    const driver = REACTOR_DRIVERS[native.reactorDriver(this.#handle)]!;
+    const { drivers, reactorFlags, caps } = native.constants;
+    const code = option !== 'auto' ? drivers[option] : nestable ? drivers.auto : drivers.thread;
+    this.#handle = native.reactorCreate(code, this.#onBatch, this.#batch, runtime.libuv ? 0 : reactorFlags.napiOnly);
+    const driver = driverName(native.constants, native.reactorDriver(this.#handle));
     this.#driver = driver;
     const probe = native.reactorProbe(this.#handle);
     this.driverReason =
@@ -221,10 +211,10 @@ export class ReactorCore {
             : probe === 0
               ? `probe: a second ${row.name} poller did not see the reactor's fd turn readable: thread`
               : `probe failed (${getSystemErrorName(probe)}): thread`;
-    this.#Poller = mod.Poller;
-    this.poller = new mod.Poller(native.reactorPoller(this.#handle));
+    this.#adopt = mod.adopt;
+    this.poller = mod.adopt(native.reactorPoller(this.#handle));
     this.backend = row.name;
-    this.#queuedEvents = row.name === 'event-ports';
+    this.#queuedEvents = (native.caps & caps.queued) !== 0;
     // A dup of the poller's fd: closing or misusing it cannot break the
     // reactor (or make libuv abort on a watched fd that vanished).
     const fd = native.reactorFd(this.#handle);
@@ -388,7 +378,7 @@ export class ReactorCore {
   #sidePoller(): Poller | null {
     if (this.#side === undefined) {
       const handle = this.#native.reactorSidePoller(this.#handle);
-      this.#side = handle === null ? null : new this.#Poller(handle);
+      this.#side = handle === null ? null : this.#adopt(handle);
     }
     return this.#side;
   }
@@ -500,13 +490,14 @@ export class ReactorCore {
   }
 
   readonly #onBatch = (kind: number, value: number): void => {
+    const batch = this.#native.constants.batch;
     switch (kind) {
-      case BATCH_FRESH:
-      case BATCH_CAPTURED:
-        this.#recheck(value, kind === BATCH_CAPTURED);
+      case batch.fresh:
+      case batch.captured:
+        this.#recheck(value, kind === batch.captured);
         return this.#deliver(value);
-      case BATCH_DRIVER:
-        this.#driver = REACTOR_DRIVERS[value]!;
+      case batch.driver:
+        this.#driver = driverName(this.#native.constants, value);
         debug('reactor: the nested driver kept waking with nothing to dispatch; switched to the %s driver', this.#driver);
         return;
     }

@@ -3,15 +3,15 @@
  * ASYNC_IO_BACKEND override, else the platform's backend, else (only when
  * that one is not installed or cannot load) poll, announced once.
  */
+import type { BackendName } from '@async-io/backend-core';
 import {
   BACKEND_NAMES,
   backendRow,
   type BackendModule,
-  type BackendName,
   codedError,
   FALLBACK_BACKEND,
   preferredBackend,
-} from '@async-io/backend-core';
+} from '@async-io/backend-core/internal';
 
 /** One backend the selection tried, and what came of it (`backendInfo().tried`). */
 export interface Attempt {
@@ -36,7 +36,8 @@ export interface Selection {
 /** Test seam: how a backend package is required (tests swap in emulated builds). @internal */
 export type Loader = (pkg: string) => BackendModule;
 
-const defaultLoader: Loader = (pkg) => require(pkg) as BackendModule;
+// A backend's /internal module: its public API plus the addon the reactor drives.
+const defaultLoader: Loader = (pkg) => require(`${pkg}/internal`) as BackendModule;
 
 function isMissing(error: unknown, pkg: string): boolean {
   const e = error as NodeJS.ErrnoException;

@@ -7,7 +7,7 @@ import {
   invalidArgValue,
   validateFd,
   validateInteger,
-} from '@async-io/backend-core';
+} from '@async-io/backend-core/internal';
 import { Async } from './async.js';
 import { backendModule } from './reactor.js';
 
@@ -15,7 +15,6 @@ import { backendModule } from './reactor.js';
 const READ_SIZE = 64 * 1024;
 /** Byte-mode writes queued meanwhile are merged up to this size into one write(). */
 const MERGE_LIMIT = 64 * 1024;
-const SHUT_WR = 1;
 
 export interface FdStreamOptions {
   /**
@@ -284,7 +283,8 @@ class Writer {
 function shutdownWrite(handle: Async, kind: FdKind, cb: Callback): void {
   if (kind === 'socket-stream' || kind === 'socket-seqpacket') {
     try {
-      backendModule().native.shutdown(handle.fd, SHUT_WR);
+      const native = backendModule().native;
+      native.shutdown(handle.fd, native.constants.shutdown.write);
     } catch (error) {
       // The peer is gone already: nothing left to half-close.
       if ((error as NodeJS.ErrnoException).code !== 'ENOTCONN') return cb(error as Error);

@@ -1,3 +1,4 @@
+import type { Interest, PollMode } from '@async-io/backend-core';
 import {
   codedError,
   FLAG_ERROR,
@@ -6,12 +7,10 @@ import {
   FLAG_READABLE,
   FLAG_WRITABLE,
   interestBits,
-  type Interest,
   invalidArgType,
   invalidArgValue,
-  type PollMode,
   validateFd,
-} from '@async-io/backend-core';
+} from '@async-io/backend-core/internal';
 import type { Readiness } from './async.js';
 import { refuseUnpollable } from './fdtype.js';
 import { backendModule, kIsStale, kOnEvent, kOnFailure, reactorCore, type Source } from './reactor.js';

@@ -1,7 +1,7 @@
 'use strict';
 // Preloaded (NODE_OPTIONS=--require) to run the facade on a backend this
 // kernel lacks: with ASYNC_IO_EMULATE=kqueue or event-ports, the backend's
-// package resolves to its real mechanism file compiled against the Linux
+// package (and its /internal subpath) resolves to its real mechanism file compiled against the Linux
 // emulation in that package's test/shim. Children inherit it through
 // NODE_OPTIONS, so fixtures and Workers see the same backend.
 const Module = require('node:module');
@@ -16,5 +16,5 @@ if (entry === undefined) throw new Error(`ASYNC_IO_EMULATE must be one of ${Obje
 const [pkg, file] = entry;
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, ...rest) {
-  return request === pkg ? file : resolve.call(this, request, ...rest);
+  return request === pkg || request === `${pkg}/internal` ? file : resolve.call(this, request, ...rest);
 };

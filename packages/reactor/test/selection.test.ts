@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { BackendModule } from '@async-io/backend-core';
+import type { BackendModule } from '@async-io/backend-core/internal';
 import { selectBackend } from '../lib/select.js';
 
 function fakeModule(name: string, caps = 7): BackendModule {

@@ -38,7 +38,7 @@ const char* aio_backend_name(void) {
 }
 
 unsigned aio_backend_caps(void) {
-  return AIO_CAP_LEVEL | AIO_CAP_PRIORITY;
+  return AIO_CAP_LEVEL | AIO_CAP_PRIORITY | AIO_CAP_QUEUED;
 }
 
 const char* aio_backend_syscall(aio_op_t op) {

@@ -1,7 +1,13 @@
-import { describeConformance, describeNativeHarness } from '@async-io/conformance';
 import { join } from 'node:path';
+import { describeBackendPackage } from '@async-io/conformance';
 
-// Real port.c, emulated kernel: see test/shim/port_shim.c and the README.
-describeConformance({ modulePath: require.resolve('./emulated.cjs'), label: 'event-ports (emulated on Linux)' });
-// The C contract suite and port.c's own checks (kernel quirks, the shim's strictness).
-describeNativeHarness({ dir: join(__dirname, 'native'), label: 'C contract suite + port.c checks' });
+// The real event ports where the table says this host is served (illumos,
+// Solaris); on Linux the real port.c on an emulated kernel
+// (test/shim/port_shim.c, see the README), with the C contract suite and
+// port.c's own checks (kernel quirks, the shim's strictness).
+describeBackendPackage({
+  name: 'event-ports',
+  packageDir: join(__dirname, '..'),
+  harness: 'C contract suite + port.c checks',
+  harnessOn: 'emulated',
+});

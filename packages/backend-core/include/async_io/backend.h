@@ -48,6 +48,9 @@ typedef enum {
 #define AIO_CAP_LEVEL 0x1u
 #define AIO_CAP_EDGE 0x2u
 #define AIO_CAP_PRIORITY 0x4u
+/* Events are queued with the readiness of the moment they fired, not of the
+ * moment the wait returns them (event ports): a consumer rechecks them. */
+#define AIO_CAP_QUEUED 0x8u
 
 /* Keys are 0 .. 2^32-2; this one is reserved for the backend's wake-up. */
 #define AIO_NOTIFY_KEY UINT32_MAX

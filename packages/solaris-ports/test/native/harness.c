@@ -13,8 +13,9 @@
 
 static void t_identity(void) {
   check(strcmp(aio_backend_name(), "event-ports") == 0, "name is event-ports");
-  check(aio_backend_caps() == (AIO_CAP_LEVEL | AIO_CAP_PRIORITY),
-        "caps: level and priority, no edge");
+  check(
+      aio_backend_caps() == (AIO_CAP_LEVEL | AIO_CAP_PRIORITY | AIO_CAP_QUEUED),
+      "caps: level, priority and queued events, no edge");
   check(
       strcmp(aio_backend_syscall(AIO_OP_CREATE), "port_create") == 0 &&
           strcmp(aio_backend_syscall(AIO_OP_ADD), "port_associate") == 0 &&
