@@ -9,7 +9,7 @@
  * class touches libuv (`uv_poll_init(uv_default_loop())`, which Bun does not
  * have and a Worker must not use), and this package never constructs it.
  */
-import { promisify } from 'node:util';
+import { getSystemErrorMap, promisify } from 'node:util';
 import type { OpenOptions, PortInfo, PortStatus, SetOptions, UpdateOptions } from '@serialport/bindings-interface';
 
 type Callback<T> = (error: Error | null, result: T) => void;
@@ -38,6 +38,30 @@ export interface Native {
 }
 
 let native: Native | undefined;
+let byMessage: Map<string, [code: string, errno: number]> | undefined;
+
+/**
+ * bindings-cpp's native errors carry only a message built from strerror
+ * ("Error: No such file or directory, cannot open /dev/ttyX"): give them
+ * Node's `code` and `errno` back from that text.
+ */
+function coded(error: Error, syscall: string): Error {
+  if (byMessage === undefined) {
+    byMessage = new Map();
+    for (const [errno, [code, message]] of getSystemErrorMap()) byMessage.set(message.toLowerCase(), [code, errno]);
+  }
+  const text = error.message.toLowerCase();
+  for (const [message, [code, errno]] of byMessage) {
+    if (text.includes(message)) return Object.assign(error, { code, errno, syscall });
+  }
+  return error;
+}
+
+/** A native call as a promise whose rejection is coded. */
+function call<A extends unknown[], T>(fn: (...args: [...A, Callback<T>]) => void, syscall: string): (...args: A) => Promise<T> {
+  const p = promisify(fn as (...args: unknown[]) => void) as (...args: A) => Promise<T>;
+  return (...args) => p(...args).catch((error: Error) => Promise.reject(coded(error, syscall)));
+}
 
 /** bindings-cpp's addon, promisified; loaded on first use. */
 export function cpp(): Native {
@@ -47,14 +71,14 @@ export function cpp(): Native {
   const addon = (require('@serialport/bindings-cpp/dist/serialport-bindings') as { binding: CppAddon }).binding;
   const list = addon.list;
   const made: Native = {
-    open: promisify(addon.open),
-    update: promisify(addon.update),
-    set: promisify(addon.set),
-    get: promisify(addon.get),
-    getBaudRate: promisify(addon.getBaudRate),
-    flush: promisify(addon.flush),
-    drain: promisify(addon.drain),
-    list: list ? promisify(list) : () => Promise.resolve([]),
+    open: call(addon.open, 'open'),
+    update: call(addon.update, 'tcsetattr'),
+    set: call(addon.set, 'ioctl'),
+    get: call(addon.get, 'ioctl'),
+    getBaudRate: call(addon.getBaudRate, 'tcgetattr'),
+    flush: call(addon.flush, 'tcflush'),
+    drain: call(addon.drain, 'tcdrain'),
+    list: list ? call(list, 'list') : () => Promise.resolve([]),
   };
   native = made;
   return made;
