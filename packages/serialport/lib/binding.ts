@@ -153,7 +153,8 @@ export class ReactorPortBinding implements BindingPortInterface {
         throw this.#failure(error, 'read');
       }
       if (hangup) {
-        throw this.#failure(Object.assign(new Error('EOF: the device hung up, read'), { code: 'EOF', syscall: 'read' }), 'read');
+        // libuv's name for it (UV_EOF, -4095), as Node reports an end of file.
+        throw this.#failure(Object.assign(new Error('EOF: the device hung up, read'), { code: 'EOF', errno: -4095, syscall: 'read' }), 'read');
       }
     }
   }
