@@ -29,7 +29,7 @@ function outcome(r: Run): string {
 
 test('bindings-cpp is the pinned 13.0.1', async () => {
   const { createRequire } = await import('node:module');
-  expect(createRequire(import.meta.url)('@serialport/bindings-cpp/package.json').version).toBe('13.0.1');
+  expect(createRequire(__filename)('@serialport/bindings-cpp/package.json').version).toBe('13.0.1');
 });
 
 describe('a Worker that opens a port, reads with a wait and exits, 5 times', () => {

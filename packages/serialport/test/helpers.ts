@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-export const fixtures = join(import.meta.dirname, 'fixtures');
+export const fixtures = join(__dirname, 'fixtures');
 
 export interface Socat {
   /** The pty paths socat made (symlinks to /dev/pts/N). */
@@ -83,7 +83,7 @@ export function run(cmd: string, args: string[], options: { env?: NodeJS.Process
   });
 }
 
-const require = createRequire(import.meta.url);
+const require = createRequire(__filename);
 
 /** The binary inside a platform package of the root devDependency `wrapper` (bun, deno), or null. */
 function platformBinary(wrapper: string, name: string, file: string[]): string | null {
