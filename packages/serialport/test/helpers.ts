@@ -25,7 +25,10 @@ async function startSocat(addresses: (link: (name: string) => string) => string[
   const child = spawn('socat', addresses(link), { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.on('error', (e: NodeJS.ErrnoException) => {
+    stderr += e.code === 'ENOENT' ? 'socat is not installed (Debian: apt-get install socat; .ci/run installs it)' : e.message;
+  });
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   // socat makes its links once both ptys exist: wait for them (or its death).
   let dead = false;
   void exited.then(() => (dead = true));
