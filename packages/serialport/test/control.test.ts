@@ -46,10 +46,20 @@ describe('a Worker that opens a port, reads with a wait and exits, 5 times', () 
     expect(r.code === 0 && !r.hung).toBe(false);
   });
 
+  // Each round opens the port with `lock: true` (flock): a round after an
+  // exit that leaked the fd would fail to open it with EAGAIN.
   test('ours: every read completes and every Worker exits cleanly', async () => {
     const s = await pair();
     const r = await run(process.execPath, ['worker.cjs', 'ours', s.paths[0]!, s.paths[1]!, String(rounds)]);
     table.push(`Worker: open, read with a wait, exit (x${rounds}) | ${workerControl} | ${outcome(r)}, ${r.stdout.split('\n').filter((l) => l.startsWith('round')).length}/${rounds} reads`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')).toEqual(expected);
+    expect(r).toMatchObject({ code: 0, signal: null, hung: false });
+  });
+
+  test('ours: the same with worker.terminate() while the read is pending', async () => {
+    const s = await pair();
+    const r = await run(process.execPath, ['worker.cjs', 'ours', s.paths[0]!, s.paths[1]!, String(rounds), 'terminate']);
     expect(r.stderr).toBe('');
     expect(r.stdout.split('\n')).toEqual(expected);
     expect(r).toMatchObject({ code: 0, signal: null, hung: false });
@@ -79,6 +89,13 @@ describe.each(runtimes)('under %s: open, read with a wait, write, close', (runti
     expect(cpp.code === 0 && cpp.stdout.includes('done')).toBe(false);
     expect(ours.stdout).toBe('read ping\nread pong\ndone\n');
     expect(ours.code).toBe(0);
+  });
+
+  test('ours in a Worker: opens, reads with a wait and exits, 3 times', async () => {
+    const s = await pair();
+    const r = await run(binary!, [...flags, 'worker.cjs', 'ours', s.paths[0]!, s.paths[1]!, '3'], { env: { NO_COLOR: '1' }, limit: 60_000 });
+    expect(r.stdout.split('\n')).toEqual(['round 0: read "round 0"', 'round 1: read "round 1"', 'round 2: read "round 2"', 'done', '']);
+    expect(r).toMatchObject({ code: 0, signal: null, hung: false });
   });
 });
 
