@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -208,6 +209,47 @@ describe('data', () => {
     } finally {
       closeSync(peer);
     }
+  });
+});
+
+// koffi's types are ESM; this test file compiles as CommonJS.
+const koffi = createRequire(__filename)('koffi') as { load(lib: string): { func(signature: string): (...args: number[]) => number } };
+
+/** Hangs up the tty at `path` (TIOCVHANGUP): what Linux's usb-serial driver does when the adapter is unplugged. */
+function hangup(path: string): void {
+  const ioctl = koffi.load('libc.so.6').func('int ioctl(int fd, unsigned long request, unsigned long arg)');
+  const fd = openSync(path, 'r+');
+  try {
+    expect(ioctl(fd, 0x5437 /* TIOCVHANGUP */, 0)).toBe(0);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+describe('a lost device', () => {
+  test('a write after a hangup fails once with disconnect: true (EIO); every later operation with ERR_SERIALPORT_DISCONNECTED, unflagged', async () => {
+    const [a] = await pair();
+    const port = await openPort(a);
+    hangup(a);
+    const lost = await port.write(Buffer.from('x')).catch((e: unknown) => e);
+    expect(lost).toMatchObject({ disconnect: true, canceled: false, code: 'EIO', syscall: 'write' });
+    for (const op of [() => port.write(Buffer.from('y')), () => port.read(Buffer.alloc(1), 0, 1)]) {
+      const e = await op().catch((e: unknown) => e);
+      expect(e).toMatchObject({ code: 'ERR_SERIALPORT_DISCONNECTED', disconnect: false, cause: lost });
+    }
+    // close() still works and releases the port.
+    await port.close();
+    expect(port.isOpen).toBe(false);
+  });
+
+  test('reads pending on a hung-up tty: the first reports the disconnect (read() = 0 on a hung-up tty: code EOF), no second one', async () => {
+    const [a] = await pair();
+    const port = await openPort(a);
+    const reading = port.read(Buffer.alloc(8), 0, 8).catch((e: unknown) => e);
+    await new Promise((r) => setImmediate(r));
+    hangup(a);
+    expect(await reading).toMatchObject({ disconnect: true, code: 'EOF', errno: -4095, syscall: 'read' });
+    await expect(port.read(Buffer.alloc(8), 0, 8)).rejects.toMatchObject({ code: 'ERR_SERIALPORT_DISCONNECTED', disconnect: false });
   });
 });
 
