@@ -134,10 +134,10 @@ describe('the device vanishes (then CPU time over the next second)', () => {
   // a shared machine and far below a spin.
   const IDLE = 0.25;
 
-  test('socat killed under a pending read: ours reports one coded error flagged disconnect; bindings-cpp an uncoded one without the flag', async () => {
+  test('the device process (socat) killed under a pending read: ours reports one coded error flagged disconnect; bindings-cpp an uncoded one without the flag', async () => {
     const cpp = await vanish('cpp', 'kill');
     const ours = await vanish('ours', 'kill');
-    table.push(`Device gone under a pending read (socat killed) | ${show(cpp)} | ${show(ours)}`);
+    table.push(`Device gone under a pending read (device process killed) | ${show(cpp)} | ${show(ours)}`);
     expect(cpp.readErrors).toHaveLength(1);
     expect(cpp.readErrors[0]!.disconnect).not.toBe(true);
     expect(cpp.readErrors[0]!.code).toBeUndefined();

@@ -6,15 +6,20 @@ import { dirname, join } from 'node:path';
 
 export const fixtures = join(__dirname, 'fixtures');
 
+/** A device made by socat (or its stand-in, see ptyMaker). */
 export interface Socat {
-  /** The pty paths socat made (symlinks to /dev/pts/N). */
+  /** The pty paths it made (symlinks to /dev/pts/N). */
   readonly paths: string[];
   readonly child: ChildProcess;
   /** Kills socat (its pty masters close) and waits for it to exit. */
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-async function startSocat(addresses: (link: (name: string) => string) => string[]): Promise<Socat> {
+/** socat where it is installed (CI installs it); elsewhere fixtures/ptys.cjs makes the same devices. */
+const socatPath = process.env.PATH?.split(':').find((dir) => existsSync(join(dir, 'socat')));
+export const ptyMaker = process.env.ASYNC_IO_TEST_PTYS === 'node' || socatPath === undefined ? 'node fixtures/ptys.cjs' : 'socat';
+
+async function startSocat(addresses: (link: (name: string) => string) => string[], fallback: (link: (name: string) => string) => string[]): Promise<Socat> {
   const dir = mkdtempSync(join(tmpdir(), 'aio-serial-'));
   const links: string[] = [];
   const link = (name: string): string => {
@@ -22,18 +27,21 @@ async function startSocat(addresses: (link: (name: string) => string) => string[
     links.push(path);
     return path;
   };
-  const child = spawn('socat', addresses(link), { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child =
+    ptyMaker === 'socat'
+      ? spawn('socat', addresses(link), { stdio: ['ignore', 'ignore', 'pipe'] })
+      : spawn(process.execPath, [join(fixtures, 'ptys.cjs'), ...fallback(link)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   child.on('error', (e: NodeJS.ErrnoException) => {
-    stderr += e.code === 'ENOENT' ? 'socat is not installed (Debian: apt-get install socat; .ci/run installs it)' : e.message;
+    stderr += e.message;
   });
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  // socat makes its links once both ptys exist: wait for them (or its death).
+  // The links exist once both ptys do: wait for them (or its death).
   let dead = false;
   void exited.then(() => (dead = true));
   while (!links.every((p) => existsSync(p))) {
-    if (dead) throw new Error(`socat exited: ${stderr}`);
+    if (dead) throw new Error(`${ptyMaker} exited: ${stderr}`);
     await new Promise((r) => setTimeout(r, 10));
   }
   return {
@@ -49,12 +57,18 @@ async function startSocat(addresses: (link: (name: string) => string) => string[
 
 /** A virtual serial pair: what is written to one path is read from the other. */
 export function socatPair(): Promise<Socat> {
-  return startSocat((link) => [`pty,raw,echo=0,link=${link('A')}`, `pty,raw,echo=0,link=${link('B')}`]);
+  return startSocat(
+    (link) => [`pty,raw,echo=0,link=${link('A')}`, `pty,raw,echo=0,link=${link('B')}`],
+    (link) => ['pair', link('A'), link('B')],
+  );
 }
 
 /** A pty whose other end runs `cat`: echo firmware. */
 export function socatEcho(): Promise<Socat> {
-  return startSocat((link) => [`pty,raw,echo=0,link=${link('port')}`, 'exec:cat']);
+  return startSocat(
+    (link) => [`pty,raw,echo=0,link=${link('port')}`, 'exec:cat'],
+    (link) => ['echo', link('port')],
+  );
 }
 
 export interface Run {
