@@ -135,6 +135,12 @@ export class ReactorPortBinding implements BindingPortInterface {
     if (!this.isOpen) throw notOpen();
     if (this.#lost !== null) throw this.#gone();
     const view = buffer.subarray(offset, offset + length);
+    // 0 from read(): the tty hung up (Linux and macOS after an unplug), or,
+    // with vmin 0, nothing had arrived. Ask the kernel which instead of
+    // reading again at once (bindings-cpp's unix-read spins on it). A 0 right
+    // after the kernel said readable is an end of file too: at most one wait
+    // between two zero reads, never a loop.
+    let readableSaid = false;
     for (;;) {
       let n: number;
       try {
@@ -143,16 +149,17 @@ export class ReactorPortBinding implements BindingPortInterface {
         throw this.#failure(error, 'read');
       }
       if (n > 0) return { buffer, bytesRead: n };
-      // 0: the tty hung up (Linux after an unplug, macOS after an unplug),
-      // or, with vmin 0, nothing had arrived. Ask the kernel which instead of
-      // reading again at once (bindings-cpp's unix-read spins on it).
-      let hangup: boolean;
-      try {
-        ({ hangup } = await this.#handle.ready({ readable: true }));
-      } catch (error) {
-        throw this.#failure(error, 'read');
+      let gone = readableSaid;
+      if (!gone) {
+        try {
+          const { hangup, error } = await this.#handle.ready({ readable: true });
+          gone = hangup || error;
+        } catch (error) {
+          throw this.#failure(error, 'read');
+        }
+        readableSaid = true;
       }
-      if (hangup) {
+      if (gone) {
         // libuv's name for it (UV_EOF, -4095), as Node reports an end of file.
         throw this.#failure(Object.assign(new Error('EOF: the device hung up, read'), { code: 'EOF', errno: -4095, syscall: 'read' }), 'read');
       }
