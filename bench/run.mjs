@@ -10,7 +10,8 @@
 //   node run.mjs --smoke     every program once, tiny sizes, no outputs; exit 1 on any failure
 //   node run.mjs --build-only  compile the C programs and stop
 //   node run.mjs --report    re-render RESULTS.md and chart.svg from results.json
-// Also: BENCH_FULL=1, --reps=N, --only=w1,w2,w3,w4,rss, --contenders=a,b
+// Also: BENCH_FULL=1, --reps=N, --only=w1,w2,w3,w4,rss,serial, --contenders=a,b
+// Last, serial.mjs: the serial-port benchmark (SERIAL.md), unless --only leaves it out.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -536,4 +537,10 @@ function main() {
   return failed.length ? 1 : 0;
 }
 
-process.exitCode = main();
+/** The serial-port benchmark (serial.mjs: @async-io/serialport vs bindings-cpp), after the workloads above. */
+function serial() {
+  if (flag('report') || flag('build-only') || (only && !only.includes('serial'))) return 0;
+  return spawnSync(process.execPath, [path.join(here, 'serial.mjs'), `--${modeName}`], { stdio: 'inherit' }).status ?? 1;
+}
+
+process.exitCode = main() || serial();
