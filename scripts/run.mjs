@@ -3,7 +3,7 @@
 // with only Node >= 20, npm and a C toolchain. Installs the pinned pnpm when
 // it is missing (without corepack), installs, builds, then runs the task.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
@@ -20,6 +20,31 @@ function pnpmCommand() {
 
 const pnpm = pnpmCommand();
 
+const task = process.argv[2];
+if (task !== 'demo' && task !== 'test') {
+  console.error('usage: node scripts/run.mjs demo|test');
+  process.exit(2);
+}
+const logDir = join(root, '.logs');
+const logFile = join(logDir, `${task}.log`);
+mkdirSync(logDir, { recursive: true });
+writeFileSync(logFile, '');
+
+/** Runs a step with its output in the log file; one line on the terminal. */
+function step(label, cmd, args, options = {}) {
+  const started = Date.now();
+  appendFileSync(logFile, `\n$ ${[cmd, ...args].join(' ')}\n`);
+  const r = spawnSync(cmd, args, { cwd: root, env, encoding: 'utf8', maxBuffer: 256 << 20, ...options });
+  appendFileSync(logFile, `${r.stdout ?? ''}${r.stderr ?? ''}`);
+  const status = r.status ?? 1;
+  console.error(`${status === 0 ? 'ok  ' : 'FAIL'} ${label} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  if (status !== 0) {
+    console.error(`${label} failed (exit ${status}); its output is in ${logFile}`);
+    process.exit(status);
+  }
+}
+
+/** Runs a pnpm command with its output shown (the test suites' own reports). */
 function run(args, options = {}) {
   const [cmd, ...rest] = [...pnpm, ...args];
   console.error(`\n$ ${[cmd, ...rest].join(' ')}`);
@@ -27,18 +52,17 @@ function run(args, options = {}) {
   return r.status ?? 1;
 }
 
-function must(status) {
-  if (status !== 0) process.exit(status);
-}
-
-const task = process.argv[2];
 const frozen = process.env.CI ? ['--frozen-lockfile'] : [];
-must(run(['install', ...frozen]));
-must(run(['run', 'build']));
+const [pm, ...pmArgs] = pnpm;
+step('install (pnpm install)', pm, [...pmArgs, 'install', ...frozen]);
+// turbo directly, not `pnpm run build`, so that no pre-hook can run first.
+step('build (turbo run build: TypeScript, one link per addon)', pm, [...pmArgs, 'exec', 'turbo', 'run', 'build', '--output-logs=errors-only']);
 
 if (task === 'demo') {
-  must(spawnSync(process.execPath, ['examples/demo.mjs'], { cwd: root, stdio: 'inherit', env }).status ?? 1);
-} else if (task === 'test') {
+  const demo = spawnSync(process.execPath, ['examples/demo.mjs'], { cwd: root, stdio: 'inherit', env }).status ?? 1;
+  if (demo !== 0) console.error(`the demo failed (exit ${demo}); install and build output is in ${logFile}`);
+  process.exit(demo);
+} else {
   rmSync(join(root, '.test-results'), { recursive: true, force: true });
   let status = run(['exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue']);
   // Native memory safety: the suites again against ASan/UBSan builds.
@@ -49,7 +73,4 @@ if (task === 'demo') {
   if (status === 0) status = cross ?? 1;
   const summary = spawnSync(process.execPath, ['scripts/test-summary.mjs'], { cwd: root, stdio: 'inherit' }).status;
   process.exit(status !== 0 ? status : (summary ?? 1));
-} else {
-  console.error('usage: node scripts/run.mjs demo|test');
-  process.exit(2);
 }
