@@ -3,7 +3,7 @@
 // with only Node >= 20, npm and a C toolchain. Installs the pinned pnpm when
 // it is missing (without corepack), installs, builds, then runs the task.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
@@ -19,6 +19,16 @@ function pnpmCommand() {
 }
 
 const pnpm = pnpmCommand();
+
+/** Whether dependency `name` (any version in the virtual store) has a compiled addon. */
+function hasAddon(name) {
+  const store = join(root, 'node_modules', '.pnpm');
+  const dirs = existsSync(store) ? readdirSync(store).filter((d) => d.startsWith(`${name.replace('/', '+')}@`)) : [];
+  return dirs.some((d) => {
+    const release = join(store, d, 'node_modules', name, 'build', 'Release');
+    return existsSync(release) && readdirSync(release).some((f) => f.endsWith('.node'));
+  });
+}
 
 const task = process.argv[2];
 if (task !== 'demo' && task !== 'test') {
@@ -54,7 +64,14 @@ function run(args, options = {}) {
 
 const frozen = process.env.CI ? ['--frozen-lockfile'] : [];
 const [pm, ...pmArgs] = pnpm;
-step('install (pnpm install)', pm, [...pmArgs, 'install', ...frozen]);
+// --ignore-scripts: pnpm would otherwise run `node-gyp rebuild` in every backend on every
+// install (its implicit script for a package with a binding.gyp), before the build that
+// compiles them anyway. The one dependency allowed to build (onlyBuiltDependencies: the
+// `epoll` package the bench compares with) is rebuilt only while its addon is missing.
+step('install (pnpm install)', pm, [...pmArgs, 'install', '--ignore-scripts', ...frozen]);
+const built = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).pnpm?.onlyBuiltDependencies ?? [];
+const unbuilt = built.filter((name) => !hasAddon(name));
+if (unbuilt.length) step(`install scripts of ${unbuilt.join(', ')} (pnpm rebuild)`, pm, [...pmArgs, 'rebuild', ...unbuilt]);
 // turbo directly, not `pnpm run build`, so that no pre-hook can run first.
 step('build (turbo run build: TypeScript, one link per addon)', pm, [...pmArgs, 'exec', 'turbo', 'run', 'build', '--output-logs=errors-only']);
 
