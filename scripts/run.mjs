@@ -3,8 +3,8 @@
 // with only Node >= 20, npm and a C toolchain. Installs the pinned pnpm when
 // it is missing (without corepack), installs, builds, then runs the task.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
 const pinned = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager.split('@')[1];
@@ -19,6 +19,49 @@ function pnpmCommand() {
 }
 
 const pnpm = pnpmCommand();
+
+/** pnpm keeps a copy of the lockfile it installed in node_modules/.pnpm/lock.yaml: equal, and
+ * no manifest newer than it, means `pnpm install` would find nothing to do. */
+function installed() {
+  const copy = join(root, 'node_modules', '.pnpm', 'lock.yaml');
+  if (!existsSync(copy) || readFileSync(copy, 'utf8') !== readFileSync(join(root, 'pnpm-lock.yaml'), 'utf8')) return false;
+  const since = statSync(copy).mtimeMs;
+  return gitFiles(['package.json', 'pnpm-workspace.yaml', '*/package.json', 'packages/*/package.json']).every((f) => statSync(f).mtimeMs <= since);
+}
+
+/** Files git knows (tracked, or new and not ignored) matching the pathspecs. */
+function gitFiles(pathspecs) {
+  const r = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', ...pathspecs], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) return null;
+  return [...new Set(r.stdout.split('\0').filter(Boolean))].map((f) => join(root, f)).filter((f) => existsSync(f));
+}
+
+/** What `pnpm build` reads, as path + size + mtime lines (and the Node that builds), or null
+ * outside a git checkout; with the outputs' presence, so a deleted dist/ or build/ rebuilds. */
+const stampFile = join(root, 'node_modules', '.cache', 'async-io-build.stamp');
+function buildInputs() {
+  const files = gitFiles(['packages', 'scripts', 'tsconfig*.json', 'turbo.json', 'pnpm-lock.yaml', 'examples/package.json']);
+  if (!files) return null;
+  const lines = files.map((f) => {
+    const st = statSync(f);
+    return `${f} ${st.size} ${st.mtimeMs}`;
+  });
+  for (const dir of readdirSync(join(root, 'packages'))) {
+    const pkg = join(root, 'packages', dir);
+    if (!existsSync(join(pkg, 'package.json'))) continue;
+    const build = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).scripts?.build;
+    if (!build) continue;
+    lines.push(`${dir} dist ${existsSync(join(pkg, 'dist', 'index.js'))}`);
+    if (existsSync(join(pkg, 'binding.gyp'))) {
+      const release = join(pkg, 'build', 'Release');
+      lines.push(`${dir} addon ${existsSync(release) && readdirSync(release).some((f) => f.endsWith('.node'))}`);
+    }
+  }
+  return `${process.version}\n${lines.sort().join('\n')}\n`;
+}
+function readStamp() {
+  return existsSync(stampFile) ? readFileSync(stampFile, 'utf8') : undefined;
+}
 
 /** Whether dependency `name` (any version in the virtual store) has a compiled addon. */
 function hasAddon(name) {
@@ -68,12 +111,21 @@ const [pm, ...pmArgs] = pnpm;
 // install (its implicit script for a package with a binding.gyp), before the build that
 // compiles them anyway. The one dependency allowed to build (onlyBuiltDependencies: the
 // `epoll` package the bench compares with) is rebuilt only while its addon is missing.
-step('install (pnpm install)', pm, [...pmArgs, 'install', '--ignore-scripts', ...frozen]);
+if (installed()) console.error('ok   install: node_modules matches pnpm-lock.yaml');
+else step('install (pnpm install)', pm, [...pmArgs, 'install', '--ignore-scripts', ...frozen]);
 const built = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).pnpm?.onlyBuiltDependencies ?? [];
 const unbuilt = built.filter((name) => !hasAddon(name));
-if (unbuilt.length) step(`install scripts of ${unbuilt.join(', ')} (pnpm rebuild)`, pm, [...pmArgs, 'rebuild', ...unbuilt]);
+if (unbuilt.length) step(`install scripts of ${unbuilt.join(', ')} (pnpm rebuild)`, pm, [...pmArgs, '-r', 'rebuild', ...unbuilt]);
 // turbo directly, not `pnpm run build`, so that no pre-hook can run first.
-step('build (turbo run build: TypeScript, one link per addon)', pm, [...pmArgs, 'exec', 'turbo', 'run', 'build', '--output-logs=errors-only']);
+const sources = buildInputs();
+if (sources === readStamp()) console.error('ok   build: no source changed since the last build');
+else {
+  step('build (turbo run build: TypeScript, one link per addon)', pm, [...pmArgs, 'exec', 'turbo', 'run', 'build', '--output-logs=errors-only']);
+  if (sources) {
+    mkdirSync(dirname(stampFile), { recursive: true });
+    writeFileSync(stampFile, sources);
+  }
+}
 
 if (task === 'demo') {
   const demo = spawnSync(process.execPath, ['examples/demo.mjs'], { cwd: root, stdio: 'inherit', env }).status ?? 1;
