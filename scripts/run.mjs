@@ -121,9 +121,11 @@ const sources = buildInputs();
 if (sources === readStamp()) console.error('ok   build: no source changed since the last build');
 else {
   step('build (turbo run build: TypeScript, one link per addon)', pm, [...pmArgs, 'exec', 'turbo', 'run', 'build', '--output-logs=errors-only']);
-  if (sources) {
+  // Taken again after the build: the build rewrites some inputs (sync-table.mjs).
+  const after = buildInputs();
+  if (after) {
     mkdirSync(dirname(stampFile), { recursive: true });
-    writeFileSync(stampFile, sources);
+    writeFileSync(stampFile, after);
   }
 }
 
