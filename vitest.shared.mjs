@@ -15,7 +15,8 @@ export function sharedConfig(dir, extra = {}) {
       testTimeout: 60_000,
       hookTimeout: 60_000,
       reporters: ['default', 'json'],
-      outputFile: { json: join(root, '.test-results', `${label}.json`) },
+      // ASYNC_IO_TEST_RESULTS: another folder for another run (e.g. .test-results/node-24).
+      outputFile: { json: join(process.env.ASYNC_IO_TEST_RESULTS ?? join(root, '.test-results'), `${label}.json`) },
       ...extra,
     },
   };

