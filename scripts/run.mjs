@@ -135,7 +135,10 @@ if (task === 'demo') {
   process.exit(demo);
 } else {
   rmSync(join(root, '.test-results'), { recursive: true, force: true });
-  let status = run(['exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue']);
+  // The prebuilds users get (zig: every target, readelf-checked), and the suites load them
+  // (PREBUILDS_ONLY: node-gyp-build skips build/), so what is tested is what is published.
+  step('prebuilds (pnpm prebuild: zig cc, every target, glibc <= 2.17)', process.execPath, ['scripts/cross-prebuild.mjs', '--all']);
+  let status = run(['exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue'], { env: { ...env, PREBUILDS_ONLY: '1' } });
   // Native memory safety: the suites again against ASan/UBSan builds.
   const sanitize = spawnSync(process.execPath, ['scripts/sanitize.mjs'], { cwd: root, stdio: 'inherit', env }).status;
   if (status === 0) status = sanitize ?? 1;

@@ -63,7 +63,7 @@ for (const arch of values.qemu.split(',').filter(Boolean)) {
   const bin = nodeBinary(ARM_NODE[arch], arch);
   const results = join(root, '.test-results', `qemu-${arch}`);
   mkdirSync(results, { recursive: true });
-  const env = { ASYNC_IO_TEST_RESULTS: results };
+  const env = { ASYNC_IO_TEST_RESULTS: results, ASYNC_IO_SUITE_HANG_MS: '180000', ASYNC_IO_RUN_LIMIT_MS: '1200000' };
   sh(`qemu ${arch}, Node ${ARM_NODE[arch]}: cross-runtime suite`, process.execPath, ['test-runtimes/run.mjs', '--node', bin, '--qemu', q, '--runtimes', 'node,node-no-libuv', '--label', `qemu-${arch}`], env);
   sh(`qemu ${arch}, Node ${ARM_NODE[arch]}: conformance suite`, process.execPath, ['scripts/qemu-conformance.mjs', '--node', bin, '--qemu', q, '--label', `qemu-${arch}`], env);
 }

@@ -27,7 +27,8 @@ const QEMU = { aarch64: ['qemu-aarch64', '-L', '/usr/aarch64-linux-gnu'], arm: [
 if (opts.qemu && !QEMU[opts.qemu]) throw new Error(`--qemu: one of ${Object.keys(QEMU).join(', ')}`);
 const nodeCmd = [...(opts.qemu ? QEMU[opts.qemu] : []), opts.node ?? process.execPath];
 const require = createRequire(import.meta.url);
-const RUN_LIMIT = 240_000; // a run still going after this is reported as hung
+// A run still going after this is reported as hung (ASYNC_IO_RUN_LIMIT_MS: longer under qemu).
+const RUN_LIMIT = Number(process.env.ASYNC_IO_RUN_LIMIT_MS ?? 240_000);
 
 /** The binary inside the first installed platform package of `wrapper`. */
 function platformBinary(wrapper, candidates, file) {
