@@ -104,7 +104,7 @@ switch (mode) {
     const reactor = createRequire(import.meta.url).resolve('@async-io/reactor');
     const driver = mode === 'worker-exit-thread' ? 'thread' : undefined;
     const codes = [];
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < Number(process.env.ASYNC_IO_SUITE_WORKERS ?? 20); i++) {
       const worker = new Worker(source, { eval: true, workerData: { reactor, driver } });
       codes.push(await new Promise((resolve) => {
         worker.once('error', (error) => resolve(`error ${error.code ?? error.message}`));

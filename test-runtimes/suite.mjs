@@ -35,6 +35,8 @@ const runtime = process.versions.bun ? 'bun' : typeof Deno !== 'undefined' ? 'de
 const libuv = runtime === 'node' && process.env.ASYNC_IO_NO_LIBUV !== '1';
 // A check that takes longer is reported as hung (longer under qemu-user, ~10x slower).
 const HANG = Number(process.env.ASYNC_IO_SUITE_HANG_MS ?? 20_000);
+// Workers started by the Worker checks (fewer under qemu-user, where each start takes seconds).
+const WORKERS = Number(process.env.ASYNC_IO_SUITE_WORKERS ?? 20);
 
 const checks = [];
 const check = (name, fn) => checks.push({ name, fn });
@@ -329,7 +331,7 @@ setInterval(() => {}, 5);
 parentPort.postMessage('waiting');
 `;
 
-check('Workers: terminated with a wait pending, 20 times: no crash, no fd left behind', async () => {
+check(`Workers: terminated with a wait pending, ${WORKERS} times: no crash, no fd left behind`, async () => {
   const linux = (() => {
     try {
       readdirSync('/proc/self/fd');
@@ -339,7 +341,7 @@ check('Workers: terminated with a wait pending, 20 times: no crash, no fd left b
     }
   })();
   const before = linux ? fdKinds() : null;
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < WORKERS; i++) {
     const worker = new Worker(WORKER_WAITER, { eval: true, workerData: { reactor: reactorEntry } });
     const exited = workerDone(worker);
     await new Promise((resolve, reject) => {
@@ -368,7 +370,7 @@ for (const [mode, how] of [
   ['worker-exit', 'default driver'],
   ['worker-exit-thread', 'thread driver'],
 ]) {
-  check(`Workers: process.exit() in a Worker with a live hand-off (nodejs/node#65100), 20 Workers, ${how}`, async () => {
+  check(`Workers: process.exit() in a Worker with a live hand-off (nodejs/node#65100), ${WORKERS} Workers, ${how}`, async () => {
     const res = await runChild(mode);
     assert(res.code === 0 && res.signal === null && /^ok /.test(res.out), `exit ${res.code ?? res.signal}: ${res.out} ${res.err.split('\n').slice(-4).join(' | ')}`);
     return res.out.replace(/^ok /, '');
