@@ -17,7 +17,7 @@ export function sharedConfig(dir, extra = {}) {
       pool: 'forks',
       testTimeout: 60_000,
       hookTimeout: 60_000,
-      reporters: ['default', [join(root, 'scripts', 'vitest-reports.mjs'), { dir: join(root, '.test-results'), label }]],
+      reporters: ['default', [join(root, 'scripts', 'vitest-reports.mjs'), { dir: process.env.ASYNC_IO_TEST_RESULTS ?? join(root, '.test-results'), label }]],
       ...extra,
     },
   };

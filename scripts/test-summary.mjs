@@ -9,13 +9,15 @@ const dir = join(import.meta.dirname, '..', '.test-results');
 let passed = 0;
 let failed = 0;
 const lines = [];
-for (const file of existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : []) {
+// Reports of other runs (another Node line, qemu) sit in subfolders: node-24/reactor.json.
+const files = existsSync(dir) ? readdirSync(dir, { recursive: true }).filter((f) => f.endsWith('.json')).sort() : [];
+for (const file of files) {
   const report = JSON.parse(readFileSync(join(dir, file), 'utf8'));
   // A test file that failed to load has no assertions but counts as failed.
   const brokenFiles = (report.testResults ?? []).filter((r) => r.status === 'failed' && r.assertionResults.length === 0).length;
   passed += report.numPassedTests;
   failed += report.numFailedTests + brokenFiles;
-  lines.push(`  ${file.replace(/\.json$/, '').padEnd(28)} ${report.numPassedTests} passed, ${report.numFailedTests + brokenFiles} failed`);
+  lines.push(`  ${file.replace(/\.json$/, '').padEnd(40)} ${report.numPassedTests} passed, ${report.numFailedTests + brokenFiles} failed`);
 }
 if (lines.length === 0) failed += 1;
 console.log('\nTest suites:');

@@ -4,7 +4,8 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import * as requireModule from 'node:module';
+import { dirname, join } from 'node:path';
 
 export const root = join(import.meta.dirname, '..');
 
@@ -173,6 +174,16 @@ export function tarList(tgz) {
     .split('\n')
     .filter(Boolean)
     .map((f) => f.replace(/^package\//, ''));
+}
+/** One file of a .tgz, as text. */
+export function readTar(tgz, file) {
+  return execFileSync('tar', ['xzf', tgz, '-O', `package/${file}`], { encoding: 'utf8' });
+}
+/** The Bun binary of the root devDependency `bun` (its platform package, no install script needed). */
+export function bunBinary() {
+  const { createRequire } = requireModule;
+  const from = createRequire(createRequire(join(root, 'package.json')).resolve('bun/package.json'));
+  return join(dirname(from.resolve(`@oven/bun-linux-${process.arch === 'arm64' ? 'aarch64' : process.arch}/package.json`)), 'bin', 'bun');
 }
 /** The package.json inside a .tgz. */
 export function tarManifest(tgz) {

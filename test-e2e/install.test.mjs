@@ -1,6 +1,7 @@
 // Packs every package, publishes them to a throw-away Verdaccio on 127.0.0.1 and
 // installs them in fresh projects as users do, one scenario per test.
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { compareVersions, elfInfo, elfProblems, GLIBC_MAX } from '../scripts/elf-check.mjs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -15,6 +16,8 @@ import {
   noCompilerPath,
   osOf,
   project,
+  bunBinary,
+  readTar,
   root,
   run,
   startRegistry,
@@ -24,8 +27,8 @@ import {
 } from './harness.mjs';
 
 const HOST = `${process.platform}-${process.arch}`;
-/** What this Linux host builds: linux-x64 with prebuildify, the rest with zig (glibc, and musl-tagged). */
-const HOST_TARGETS = ['linux-x64', 'linux-x64.musl', 'linux-arm64', 'linux-arm64.musl', 'darwin-x64', 'darwin-arm64'];
+/** What `pnpm prebuild` makes on this Linux host, with zig (glibc 2.17, and musl-tagged). */
+const HOST_TARGETS = ['linux-x64', 'linux-x64.musl', 'linux-arm64', 'linux-arm64.musl', 'linux-arm', 'linux-arm.musl', 'darwin-x64', 'darwin-arm64'];
 /** The prebuilds each backend's tarball must carry: every host target of a platform it serves. */
 const EXPECTED_PREBUILDS = Object.fromEntries(
   BACKENDS.map((b) => [
@@ -52,16 +55,10 @@ beforeAll(async () => {
   if (PUBLISHED.some((p) => !existsSync(join(root, 'packages', p, 'dist', 'index.js')))) {
     run('pnpm', ['run', 'build'], { cwd: root, allowFail: true });
   }
-  // 2. Prebuilds, made fresh: prebuildify on the host for the backends that serve
-  //    Linux, zig cross-builds for the rest. Stale ones (e.g. a stub kqueue build for
-  //    linux-x64 from an earlier `pnpm prebuild`) must not reach a tarball.
-  for (const b of BACKENDS) rmSync(join(root, 'packages', b, 'prebuilds'), { recursive: true, force: true });
-  for (const b of backendsFor('linux')) {
-    const r = run('pnpm', ['run', 'prebuild'], { cwd: join(root, 'packages', b), allowFail: true });
-    if (r.status !== 0) setupNotes.push(`prebuild of ${b} failed:\n${r.stderr.slice(-2000)}`);
-  }
-  const cross = run(process.execPath, [join(root, 'scripts', 'cross-prebuild.mjs')], { cwd: root, allowFail: true });
-  if (cross.status !== 0) setupNotes.push(`cross-prebuild failed:\n${cross.stderr.slice(-2000)}`);
+  // 2. Prebuilds, made fresh by `pnpm prebuild` (zig, every target; it removes stale ones
+  //    first, e.g. a stub kqueue build for linux-x64, which must not reach a tarball).
+  const cross = run(process.execPath, [join(root, 'scripts', 'cross-prebuild.mjs'), '--all'], { cwd: root, allowFail: true });
+  if (cross.status !== 0) setupNotes.push(`pnpm prebuild failed:\n${cross.stderr.slice(-2000)}`);
   if (setupNotes.length) console.error(setupNotes.join('\n'));
   // 3. Pack every package with pnpm (rewrites workspace: ranges, applies publishConfig).
   const packDir = tempDir('packs');
@@ -105,8 +102,12 @@ describe('tarballs (pnpm pack)', () => {
       for (const f of ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/index.mjs', 'dist/index.d.mts']) {
         expect(files, `${p} lacks ${f}`).toContain(f);
       }
+      expect(files, `${p} lacks LICENSE`).toContain('LICENSE');
+      expect(readTar(tarballs[p], 'LICENSE'), `${p}: LICENSE is not the repo's`).toBe(readFileSync(join(root, 'LICENSE'), 'utf8'));
       if (BACKENDS.includes(p)) {
-        expect(files, `${p} lacks binding.gyp`).toContain('binding.gyp');
+        // At the root, pnpm 10 would count binding.gyp as an install script ("Ignored build scripts").
+        expect(files, `${p} lacks src/binding.gyp`).toContain('src/binding.gyp');
+        expect(files, `${p} ships binding.gyp at its root`).not.toContain('binding.gyp');
         expect(files.some((f) => /^src\/[\w-]+\.c$/.test(f)), `${p} lacks its src/<mechanism>.c`).toBe(true);
       }
       const bad = files.filter((f) => /^(test|build|node_modules|\.turbo)\/|\.test\.|tsbuildinfo$|vitest\.config/.test(f));
@@ -116,9 +117,38 @@ describe('tarballs (pnpm pack)', () => {
     expect(tarList(tarballs.reactor)).toContain('dist/cli.js');
   });
 
-  it('the backends carry the host prebuild and the zig cross-builds, in prebuildify naming', () => {
-    for (const [p, want] of Object.entries(EXPECTED_PREBUILDS)) {
-      expect(tarList(tarballs[p]).filter((f) => f.startsWith('prebuilds/')).sort(), `${p} prebuilds`).toEqual(expect.arrayContaining(want));
+  it('each backend carries exactly the prebuilds of the platforms it serves, in prebuildify naming', () => {
+    for (const b of BACKENDS) {
+      const have = tarList(tarballs[b]).filter((f) => f.startsWith('prebuilds/') && f.endsWith('.node')).sort();
+      expect(have, `${b} prebuilds`).toEqual([...(EXPECTED_PREBUILDS[b] ?? [])].sort());
+    }
+  });
+
+  it('every Linux prebuild in a tarball needs glibc <= 2.17 (or is musl) and nothing beyond the C library', () => {
+    const seen = [];
+    for (const b of BACKENDS) {
+      const dir = tempDir(`unpack-${b}`);
+      run('tar', ['xzf', tarballs[b], '-C', dir]);
+      for (const f of tarList(tarballs[b]).filter((f) => /^prebuilds\/linux-/.test(f))) {
+        const file = join(dir, 'package', f);
+        const musl = f.endsWith('.musl.node');
+        expect(elfProblems(file, musl ? 'musl' : 'glibc'), f).toEqual([]);
+        const info = elfInfo(file);
+        if (!musl) expect(compareVersions(info.maxGlibc, GLIBC_MAX), `${f} needs glibc ${info.maxGlibc}`).toBeLessThanOrEqual(0);
+        seen.push(`${b} ${f} glibc ${info.maxGlibc ?? '-'} needs ${info.needed.join(',')}`);
+      }
+    }
+    // linux-epoll and poll-fallback: x64, arm64, armv7, each glibc and musl.
+    expect(seen.length).toBe(12);
+  });
+
+  it('no backend declares an install script or lets npm compile by itself (gypfile false)', () => {
+    for (const b of BACKENDS) {
+      const m = tarManifest(tarballs[b]);
+      expect(m.scripts ?? {}, `${b} scripts`).not.toHaveProperty('install');
+      expect(m.scripts ?? {}, `${b} scripts`).not.toHaveProperty('preinstall');
+      expect(m.scripts ?? {}, `${b} scripts`).not.toHaveProperty('postinstall');
+      expect(m.gypfile, `${b} gypfile`).toBe(false);
     }
   });
 
@@ -147,10 +177,19 @@ describe('tarballs (pnpm pack)', () => {
 
 describe('npm install @async-io/reactor', () => {
   let p;
+  let installOutput;
   beforeAll(() => {
     p = project('npm-facade', registry);
-    run('npm', ['install', '@async-io/reactor'], { cwd: p.dir, env: p.env });
+    installOutput = run('npm', ['install', '@async-io/reactor'], { cwd: p.dir, env: p.env });
   }, 300_000);
+
+  it('prints no warning about install scripts and compiles nothing (npm 11)', () => {
+    // The harness's own .npmrc carries pnpm's store-dir/cache-dir, which npm calls unknown: not ours.
+    const out = (installOutput.stdout + installOutput.stderr).split('\n').filter((l) => !/Unknown user config "(store|cache)-dir"/.test(l)).join('\n');
+    expect(out).not.toMatch(/install-scripts|allowScripts|gyp info|node-gyp/);
+    expect(out).not.toMatch(/npm warn/i);
+    expectNoBuildDirs(p);
+  });
 
   it(`installs only the backends that serve Linux (${FACADE_ON_LINUX.join(', ')})`, () => {
     expect(installedScope(p.dir)).toEqual(FACADE_ON_LINUX);
@@ -240,10 +279,21 @@ console.log(JSON.stringify({ fd: typeof fd, name, wrong: typeof wrong, first: fi
 
 describe('pnpm add @async-io/reactor (pnpm 10 defaults: no dependency build scripts run)', () => {
   let p;
+  let installOutput;
   beforeAll(() => {
     p = project('pnpm-facade', registry);
-    run('pnpm', ['add', '@async-io/reactor'], { cwd: p.dir, env: p.env });
+    installOutput = run('pnpm', ['add', '@async-io/reactor'], { cwd: p.dir, env: p.env });
   }, 300_000);
+
+  it('prints no warning (no "Ignored build scripts": nothing to build) and compiles nothing', () => {
+    const out = installOutput.stdout + installOutput.stderr;
+    expect(out).not.toMatch(/Ignored build scripts|approve-builds|WARN/);
+    const store = join(p.dir, 'node_modules', '.pnpm');
+    for (const d of readdirSync(store).filter((d) => d.startsWith('@async-io+'))) {
+      const name = d.replace(/^@async-io\+/, '').replace(/@.*$/, '');
+      expect(existsSync(join(store, d, 'node_modules', '@async-io', name, 'build')), `${name} compiled`).toBe(false);
+    }
+  });
 
   it(`installs only the backends that serve Linux (${FACADE_ON_LINUX.join(', ')})`, () => {
     expect(installedScope(p.dir)).toEqual(FACADE_ON_LINUX);
@@ -319,18 +369,33 @@ console.log(JSON.stringify({ fd: reactorFd(), name: backendInfo().name }));`);
   });
 });
 
-describe('zig cross-builds', () => {
-  it('a zig-built linux-x64 prebuild (glibc 2.17 target) loads in Node and its Poller works', () => {
-    const p = project('zig-x64', registry);
+describe('bun add @async-io/reactor', () => {
+  it('prints no "Blocked postinstall" and loads the prebuild', () => {
+    const bun = bunBinary();
+    const p = project('bun-facade', registry);
+    // Bun reads the registry from bunfig/npmrc; the project's .npmrc names the local one.
+    const r = run(bun, ['add', '@async-io/reactor'], { cwd: p.dir, env: { ...p.env, BUN_CONFIG_REGISTRY: registry.url, NPM_CONFIG_REGISTRY: registry.url } });
+    expect(r.stdout + r.stderr).not.toMatch(/Blocked|postinstall|untrusted/i);
+    expectNoBuildDirs(p);
+    expect(fdProbe(p)).toMatchObject({ name: 'epoll', prebuilt: true });
+  });
+});
+
+describe('a platform without a prebuild', () => {
+  it("the loader's error says how to compile from the shipped sources, and those steps work", () => {
+    const p = project('npm-from-source', registry);
     run('npm', ['install', '@async-io/linux-epoll'], { cwd: p.dir, env: p.env });
     const pkg = join(p.dir, 'node_modules', '@async-io', 'linux-epoll');
     rmSync(join(pkg, 'prebuilds'), { recursive: true, force: true });
-    run(process.execPath, [join(root, 'scripts', 'cross-prebuild.mjs'), '--packages', 'linux-epoll', '--targets', 'linux-x64', '--out', join(p.dir, 'zig'), '--strict'], { cwd: root });
-    cpSync(join(p.dir, 'zig', 'linux-epoll'), join(pkg, 'prebuilds'), { recursive: true });
-    const out = JSON.parse(nodeIn(p, POLLER_PROBE).stdout);
-    expect(out).toMatchObject({ n: 1, key: 7, prebuilt: true });
-    expect(out.file).toBe(join(pkg, 'prebuilds', 'linux-x64', '@async-io+linux-epoll.node'));
-  });
+    const failed = run(process.execPath, ['-e', POLLER_PROBE], { cwd: p.dir, env: p.env, allowFail: true });
+    expect(failed.status).not.toBe(0);
+    expect(failed.stderr).toMatch(/^Error: No native build was found/m);
+    const step = /^\s+(cd .* npx --yes node-gyp rebuild)$/m.exec(failed.stderr)?.[1];
+    expect(step, failed.stderr).toBeTruthy();
+    // The steps as printed (node-gyp offline: this Node's own headers).
+    run('/bin/sh', ['-c', step], { cwd: p.dir, env: { ...p.env, npm_config_nodedir: join(process.execPath, '..', '..') }, timeout: 600_000 });
+    expect(JSON.parse(run(process.execPath, ['-e', POLLER_PROBE], { cwd: p.dir, env: p.env }).stdout)).toMatchObject({ n: 1, key: 7, prebuilt: false });
+  }, 600_000);
 });
 
 describe('release flow: changeset version, then changeset publish to the local registry', () => {

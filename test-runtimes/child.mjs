@@ -83,6 +83,38 @@ switch (mode) {
     }
     break;
   }
+  case 'worker-exit':
+  case 'worker-exit-thread': {
+    // nodejs/node#65100 (Node >= 24.15 aborted in napi_release_threadsafe_function):
+    // a Worker that exits with process.exit() while its reactor's hand-off to the loop
+    // thread is live, with a readiness just made so that a batch is on its way. One
+    // Worker after another; any abort takes this whole process down, which the suite sees.
+    const { Worker } = await import('node:worker_threads');
+    const source = `
+      const { workerData } = require('node:worker_threads');
+      const r = require(workerData.reactor);
+      if (workerData.driver) r.configure({ driver: workerData.driver });
+      const [handle, peer] = r.Async.pipe();
+      handle.readable().then(() => {});
+      setTimeout(() => {
+        r.write(peer.fd, new Uint8Array([1]));
+        process.exit(0);
+      }, 5);
+    `;
+    const reactor = createRequire(import.meta.url).resolve('@async-io/reactor');
+    const driver = mode === 'worker-exit-thread' ? 'thread' : undefined;
+    const codes = [];
+    for (let i = 0; i < Number(process.env.ASYNC_IO_SUITE_WORKERS ?? 20); i++) {
+      const worker = new Worker(source, { eval: true, workerData: { reactor, driver } });
+      codes.push(await new Promise((resolve) => {
+        worker.once('error', (error) => resolve(`error ${error.code ?? error.message}`));
+        worker.once('exit', resolve);
+      }));
+    }
+    const bad = codes.filter((c) => c !== 0);
+    console.log(bad.length === 0 ? `ok ${codes.length} Workers exited 0` : `fail exits: ${codes.join(', ')}`);
+    break;
+  }
   default:
     console.log(`fail unknown mode ${mode}`);
 }

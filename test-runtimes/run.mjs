@@ -12,12 +12,23 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
 
 const here = import.meta.dirname;
 const root = join(here, '..');
-const results = join(root, '.test-results');
+const results = process.env.ASYNC_IO_TEST_RESULTS ?? join(root, '.test-results');
+// Another Node (a line from scripts/node-dist.mjs), optionally under qemu-user:
+//   --node <binary>  --qemu aarch64|arm  --runtimes node,node-no-libuv  --label node-24  --no-demo
+const { values: opts } = parseArgs({
+  options: { node: { type: 'string' }, qemu: { type: 'string' }, runtimes: { type: 'string' }, label: { type: 'string' }, 'no-demo': { type: 'boolean', default: false } },
+});
+/** qemu-user and the Debian cross sysroot (libc6-<arch>-cross) for a foreign Node. */
+const QEMU = { aarch64: ['qemu-aarch64', '-L', '/usr/aarch64-linux-gnu'], arm: ['qemu-arm', '-L', '/usr/arm-linux-gnueabihf'] };
+if (opts.qemu && !QEMU[opts.qemu]) throw new Error(`--qemu: one of ${Object.keys(QEMU).join(', ')}`);
+const nodeCmd = [...(opts.qemu ? QEMU[opts.qemu] : []), opts.node ?? process.execPath];
 const require = createRequire(import.meta.url);
-const RUN_LIMIT = 240_000; // a run still going after this is reported as hung
+// A run still going after this is reported as hung (ASYNC_IO_RUN_LIMIT_MS: longer under qemu).
+const RUN_LIMIT = Number(process.env.ASYNC_IO_RUN_LIMIT_MS ?? 240_000);
 
 /** The binary inside the first installed platform package of `wrapper`. */
 function platformBinary(wrapper, candidates, file) {
@@ -51,8 +62,8 @@ const deno = platformBinary(
 // The command that starts a script, per runtime. Deno: every permission,
 // node_modules as installed (no npm or remote fetches, no lockfile written).
 const runtimes = [
-  { name: 'node', cmd: [process.execPath] },
-  { name: 'node-no-libuv', cmd: [process.execPath], env: { ASYNC_IO_NO_LIBUV: '1' } },
+  { name: 'node', cmd: nodeCmd },
+  { name: 'node-no-libuv', cmd: nodeCmd, env: { ASYNC_IO_NO_LIBUV: '1' } },
   { name: 'bun', cmd: bun && [bun], missing: `no Bun binary for ${process.platform}-${arch} (devDependency bun)` },
   {
     name: 'deno',
@@ -60,6 +71,8 @@ const runtimes = [
     missing: `no Deno binary for ${process.platform}-${process.arch} (devDependency deno)`,
   },
 ];
+const wanted = opts.runtimes?.split(',');
+const selected = wanted ? runtimes.filter((r) => wanted.includes(r.name)) : runtimes;
 const backends = [process.platform === 'linux' ? 'epoll' : null, 'poll'].filter(Boolean);
 
 const env = {
@@ -100,9 +113,11 @@ async function runOne(runtime, backend) {
   }
   const backendEnv = { ...runtime.env, ...(backend === 'poll' ? { ASYNC_IO_BACKEND: 'poll' } : {}) };
 
-  const demo = await run(runtime.cmd, ['examples/demo.mjs'], backendEnv);
-  const demoOk = demo.code === 0 && /sha256 of every stream matches: yes/.test(demo.out);
-  add('demo (examples/demo.mjs)', demoOk ? 'passed' : 'failed', demoOk ? '' : `exit ${demo.code ?? demo.signal}\n${tail(demo.out + demo.err)}`);
+  if (!opts['no-demo']) {
+    const demo = await run(runtime.cmd, ['examples/demo.mjs'], backendEnv);
+    const demoOk = demo.code === 0 && /sha256 of every stream matches: yes/.test(demo.out);
+    add('demo (examples/demo.mjs)', demoOk ? 'passed' : 'failed', demoOk ? '' : `exit ${demo.code ?? demo.signal}\n${tail(demo.out + demo.err)}`);
+  }
 
   const suite = await run(runtime.cmd, ['test-runtimes/suite.mjs'], {
     ...backendEnv,
@@ -123,14 +138,14 @@ async function runOne(runtime, backend) {
 
 mkdirSync(results, { recursive: true });
 let failedTotal = 0;
-for (const runtime of runtimes) {
+for (const runtime of selected) {
   for (const backend of backends) {
     const checks = await runOne(runtime, backend);
     const passed = checks.filter((c) => c.status === 'passed').length;
     const failed = checks.filter((c) => c.status === 'failed').length;
     const pending = checks.filter((c) => c.status === 'pending').length;
     failedTotal += failed;
-    const suiteName = `runtimes: ${runtime.name}, ${backend}`;
+    const suiteName = `runtimes: ${opts.label ? `${opts.label} ` : ''}${runtime.name}, ${backend}`;
     const report = {
       numTotalTests: checks.length,
       numPassedTests: passed,
@@ -145,7 +160,7 @@ for (const runtime of runtimes) {
         },
       ],
     };
-    writeFileSync(join(results, `runtimes-${runtime.name}-${backend}.json`), JSON.stringify(report, null, 2));
+    writeFileSync(join(results, `runtimes-${opts.label ? `${opts.label}-` : ''}${runtime.name}-${backend}.json`), JSON.stringify(report, null, 2));
     console.log(`\n${suiteName}: ${passed} passed, ${failed} failed${pending ? `, ${pending} skipped` : ''}`);
     for (const c of checks) {
       const mark = c.status === 'passed' ? 'ok     ' : c.status === 'pending' ? 'skip   ' : 'FAILED ';
