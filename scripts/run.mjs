@@ -143,6 +143,10 @@ if (task === 'demo') {
   const sanitize = spawnSync(process.execPath, ['scripts/sanitize.mjs'], { cwd: root, stdio: 'inherit', env }).status;
   if (status === 0) status = sanitize ?? 1;
   // Every backend and backend-core against the real headers of each OS we ship for.
+  // Data races in the reactor's threads: its facade suites on ThreadSanitizer builds.
+  const tsanEnv = { ...env, ASYNC_IO_TSAN_SUITES: process.env.ASYNC_IO_TSAN_SUITES ?? 'test/process.test.ts,test/readiness.test.ts' };
+  const tsan = spawnSync(process.execPath, ['scripts/tsan.mjs'], { cwd: root, stdio: 'inherit', env: tsanEnv }).status;
+  if (status === 0) status = tsan ?? 1;
   const cross = spawnSync(process.execPath, ['scripts/test-cross.mjs'], { cwd: root, stdio: 'inherit', env }).status;
   if (status === 0) status = cross ?? 1;
   const summary = spawnSync(process.execPath, ['scripts/test-summary.mjs'], { cwd: root, stdio: 'inherit' }).status;
