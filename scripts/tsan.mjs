@@ -90,6 +90,8 @@ Module._resolveFilename = function (request, ...rest) {
     TSAN_OPTIONS: `log_path=${join(logs, 'tsan')}:halt_on_error=0:report_signal_unsafe=0:exitcode=0`,
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${hook}`.trim(),
     ASYNC_IO_HARDENING_LIGHT: '1',
+    // The per-project reports of this run are not the suites' own.
+    ASYNC_IO_TEST_RESULTS: join(out, 'reports'),
   };
   const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
   const json = { numPassedTests: 0, numFailedTests: 0, numTotalTests: 0, testResults: [] };
