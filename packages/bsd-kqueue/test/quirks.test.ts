@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Events, type BackendModule } from '@async-io/backend-core';
+import { Events, type BackendModule } from '@async-io/backend-core/internal';
 
 // Real kqueue.c on the Linux emulation (test/shim/kqueue_shim.c), asked the
 // questions that real kernels answer differently from the emulation's
