@@ -45,15 +45,15 @@ export interface NativeAddon {
 
   /**
    * A reactor for this environment: its poller's events are written as
-   * (key, flags) pairs into `batch` and announced by `onBatch(count,
-   * captured)`; a negative count is `-errno` of a failed wait, -1 a nested
-   * driver that switched itself to the thread driver. `captured` is 1 when
-   * the helper thread took the batch (ahead of JS: recheck it), 0 when the
-   * loop thread took it just now. `driver` indexes REACTOR_DRIVERS.
-   * `flags` 1: no libuv (Bun, Deno): thread-safe function hand-off, env
-   * cleanup hook, nested refused.
+   * (key, flags) pairs into `batch` and announced by `onBatch(kind, value)`:
+   * kind 0, `value` events taken on the loop thread just now; 1, `value`
+   * events taken by the helper thread ahead of JS (recheck them); 2, the
+   * wait failed with `value` = -errno (nothing more comes); 3, a nested
+   * driver switched itself to the driver `value`. `driver` indexes
+   * REACTOR_DRIVERS. `flags` 1: no libuv (Bun, Deno): thread-safe function
+   * hand-off, env cleanup hook, nested refused.
    */
-  reactorCreate(driver: number, onBatch: (count: number, captured: number) => void, batch: Uint32Array, flags: number): ReactorHandle;
+  reactorCreate(driver: number, onBatch: (kind: number, value: number) => void, batch: Uint32Array, flags: number): ReactorHandle;
   /** Another reference on the reactor's poller, for a `Poller` to wrap. */
   reactorPoller(r: ReactorHandle): NativeHandle;
   /** Takes the ready events without blocking into the batch; returns the count. */

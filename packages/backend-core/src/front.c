@@ -136,8 +136,8 @@ static int wait_locked(aio_front_t* f, aio_event_t* events, int capacity,
   }
   for (;;) {
     int woken = 0;
-    int n = aio_poller_wait(f->poller, events, capacity, f->scratch,
-                            timeout_ns, &woken);
+    int n = aio_poller_wait(f->poller, events, capacity, f->scratch, timeout_ns,
+                            &woken);
     if (woken) {
       /* The mechanism drained the wake-up first: a notify racing in between
        * is covered by this very return. */

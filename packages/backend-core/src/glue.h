@@ -1,6 +1,7 @@
-/* What napi.c shares with reactor.c: argument unpacking, Node-shaped errors
- * and the process-wide registry of shared pollers. N-API only; the poller
- * itself is reached through the front (internal.h). */
+/* What the glue files share: argument unpacking (napi.c), Node-shaped
+ * errors (errors.c), the process-wide registry of shared pollers (shared.c)
+ * and env-bound externals (env.c). N-API only; the poller itself is reached
+ * through the front (internal.h). */
 #ifndef ASYNC_IO_GLUE_H_
 #define ASYNC_IO_GLUE_H_
 
@@ -57,6 +58,19 @@ void aio_shared_release(aio_shared_t* s);
 /* A JS Poller handle holding one reference on `s`, which it takes over (and
  * releases if the handle cannot be made). */
 napi_value aio_shared_wrap(napi_env env, aio_shared_t* s);
+/* The shared poller with this id, with one more reference; NULL if every
+ * owner has closed it. */
+aio_shared_t* aio_shared_find(uint64_t id);
+uint64_t aio_shared_id(const aio_shared_t* s);
+
+/* What a JS Poller handle wraps. */
+typedef struct {
+  aio_shared_t* shared; /* NULL once closed */
+} aio_handle_t;
+
+/* Sets the env's instance data that aio_create_external() needs: 0, or -1
+ * (nothing is set). */
+int aio_env_init(napi_env env);
 
 /* napi_create_external whose finalizer runs at the latest when the env is
  * torn down: Bun and Deno skip external finalizers when a Worker ends, which

@@ -1,7 +1,8 @@
 /* The N-API glue of every backend addon, and its only module init: argument
- * unpacking, Node-shaped errors, the Poller functions over the front, the
- * shared-poller registry and the fd functions. Nothing clever: what a call
- * means is decided by the front and the mechanism. */
+ * unpacking, the Poller functions over the front and the fd functions.
+ * Nothing clever: what a call means is decided by the front and the
+ * mechanism. Errors are made in errors.c, shared pollers live in shared.c,
+ * and env.c finalizes externals at env teardown. */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -12,133 +13,6 @@
 #include <node_api.h>
 
 #include "glue.h"
-
-/* ---- errors ------------------------------------------------------------ */
-
-void aio_throw_last_napi_error(napi_env env) {
-  bool pending = false;
-  const napi_extended_error_info* info = NULL;
-  napi_is_exception_pending(env, &pending);
-  if (pending)
-    return;
-  napi_get_last_error_info(env, &info);
-  napi_throw_error(env, "ERR_ASYNC_IO_NAPI",
-                   info != NULL && info->error_message != NULL
-                       ? info->error_message
-                       : "N-API call failed");
-}
-
-/* Errno names and texts without libuv: Bun panics on uv_err_name and
- * uv_strerror, and Deno does not export uv_err_name at all (the process dies
- * with "symbol lookup error" on the first throw). The names are Node's
- * (EAGAIN, not EWOULDBLOCK; ENOTSUP, not EOPNOTSUPP, where they are equal). */
-#define AIO_ERRNO(name) {name, #name},
-static const struct {
-  int code;
-  const char* name;
-} errno_names[] = {
-    /* clang-format off */
-    AIO_ERRNO(EPERM) AIO_ERRNO(ENOENT) AIO_ERRNO(ESRCH) AIO_ERRNO(EINTR)
-    AIO_ERRNO(EIO) AIO_ERRNO(ENXIO) AIO_ERRNO(E2BIG) AIO_ERRNO(EBADF)
-    AIO_ERRNO(ECHILD) AIO_ERRNO(EAGAIN) AIO_ERRNO(ENOMEM) AIO_ERRNO(EACCES)
-    AIO_ERRNO(EFAULT) AIO_ERRNO(EBUSY) AIO_ERRNO(EEXIST) AIO_ERRNO(EXDEV)
-    AIO_ERRNO(ENODEV) AIO_ERRNO(ENOTDIR) AIO_ERRNO(EISDIR) AIO_ERRNO(EINVAL)
-    AIO_ERRNO(ENFILE) AIO_ERRNO(EMFILE) AIO_ERRNO(ENOTTY) AIO_ERRNO(ETXTBSY)
-    AIO_ERRNO(EFBIG) AIO_ERRNO(ENOSPC) AIO_ERRNO(ESPIPE) AIO_ERRNO(EROFS)
-    AIO_ERRNO(EMLINK) AIO_ERRNO(EPIPE) AIO_ERRNO(ERANGE) AIO_ERRNO(EDEADLK)
-    AIO_ERRNO(ENAMETOOLONG) AIO_ERRNO(ENOSYS) AIO_ERRNO(ENOTEMPTY)
-    AIO_ERRNO(ELOOP) AIO_ERRNO(ENOTSUP) AIO_ERRNO(EOPNOTSUPP)
-    AIO_ERRNO(EWOULDBLOCK) AIO_ERRNO(ENOTSOCK) AIO_ERRNO(EDESTADDRREQ)
-    AIO_ERRNO(EMSGSIZE) AIO_ERRNO(EPROTOTYPE) AIO_ERRNO(ENOPROTOOPT)
-    AIO_ERRNO(EPROTONOSUPPORT) AIO_ERRNO(EAFNOSUPPORT) AIO_ERRNO(EADDRINUSE)
-    AIO_ERRNO(EADDRNOTAVAIL) AIO_ERRNO(ENETDOWN) AIO_ERRNO(ENETUNREACH)
-    AIO_ERRNO(ECONNABORTED) AIO_ERRNO(ECONNRESET) AIO_ERRNO(ENOBUFS)
-    AIO_ERRNO(EISCONN) AIO_ERRNO(ENOTCONN) AIO_ERRNO(ETIMEDOUT)
-    AIO_ERRNO(ECONNREFUSED) AIO_ERRNO(EHOSTUNREACH) AIO_ERRNO(EALREADY)
-    AIO_ERRNO(EINPROGRESS) AIO_ERRNO(ECANCELED) AIO_ERRNO(EOVERFLOW)
-    AIO_ERRNO(EPROTO)
-    /* clang-format on */
-};
-#undef AIO_ERRNO
-
-/* The first name wins where two are equal (EAGAIN before EWOULDBLOCK). */
-static const char* errno_name(int err) {
-  size_t i;
-  for (i = 0; i < sizeof(errno_names) / sizeof(errno_names[0]); i++) {
-    if (errno_names[i].code == -err)
-      return errno_names[i].name;
-  }
-  return "UNKNOWN";
-}
-
-/* The C library's text, first letter lowered as Node prints it
- * ("bad file descriptor"), from either strerror_r flavour. */
-static const char* errno_text(int err, char* buf, size_t len) {
-  const char* text = buf;
-#if defined(__GLIBC__) && defined(_GNU_SOURCE)
-  text = strerror_r(-err, buf, len);
-#else
-  if (strerror_r(-err, buf, len) != 0)
-    snprintf(buf, len, "unknown error %d", err);
-#endif
-  if (text != buf) {
-    snprintf(buf, len, "%s", text);
-    text = buf;
-  }
-  if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
-    buf[0] = (char)(buf[0] - 'A' + 'a');
-  return text;
-}
-
-static const char* describe(int err, const char* syscall, char* buf,
-                            size_t len) {
-  /* The registration errors read better in the poller's own words. */
-  if (syscall != NULL && strcmp(syscall, "delete") != 0) {
-    if (err == -EEXIST)
-      return "file already registered";
-    if (err == -ENOENT)
-      return "file not registered";
-  }
-  if (err == -ENOTSUP)
-    return "operation not supported by this backend";
-  return errno_text(err, buf, len);
-}
-
-napi_value aio_throw_errno(napi_env env, int err, const char* syscall) {
-  char msg[256], text[128];
-  const char* code = errno_name(err);
-  napi_value js_code, js_msg, error, js_errno, js_syscall;
-  snprintf(msg, sizeof(msg), "%s: %s, %s", code,
-           describe(err, syscall, text, sizeof(text)), syscall);
-  if (napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &js_code) !=
-          napi_ok ||
-      napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &js_msg) != napi_ok ||
-      napi_create_error(env, js_code, js_msg, &error) != napi_ok ||
-      napi_create_int32(env, err, &js_errno) != napi_ok ||
-      napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &js_syscall) !=
-          napi_ok ||
-      napi_set_named_property(env, error, "errno", js_errno) != napi_ok ||
-      napi_set_named_property(env, error, "syscall", js_syscall) != napi_ok) {
-    aio_throw_last_napi_error(env);
-    return NULL;
-  }
-  napi_throw(env, error);
-  return NULL;
-}
-
-napi_value aio_throw_type(napi_env env, const char* what) {
-  char msg[160];
-  snprintf(msg, sizeof(msg), "The \"%s\" argument is of the wrong type", what);
-  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
-  return NULL;
-}
-
-napi_value aio_throw_range(napi_env env, const char* what) {
-  char msg[160];
-  snprintf(msg, sizeof(msg), "The value of \"%s\" is out of range", what);
-  napi_throw_range_error(env, "ERR_OUT_OF_RANGE", msg);
-  return NULL;
-}
 
 /* ---- argument unpacking -------------------------------------------------- */
 
@@ -178,165 +52,9 @@ napi_value aio_undefined(napi_env env) {
   return r;
 }
 
-/* ---- shared pollers -----------------------------------------------------
- * A JS Poller owns one reference to an aio_shared_t. share() hands out the
- * id; fromShared() in any thread takes another reference while at least one
- * is alive. The kernel object is destroyed with the last reference. The
- * registry is process-wide because every Worker loads the same addon image.
- */
-struct aio_shared_s {
-  aio_front_t* front;
-  uint64_t id;
-  unsigned refs;
-  struct aio_shared_s* next;
-};
-
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static aio_shared_t* registry = NULL;
-static uint64_t next_id = 1;
-
-typedef struct {
-  aio_shared_t* shared; /* NULL once closed */
-} handle_t;
-
-aio_shared_t* aio_shared_new(aio_front_t* f) {
-  aio_shared_t* s = (aio_shared_t*)calloc(1, sizeof(*s));
-  if (s == NULL) {
-    aio_front_destroy(f);
-    return NULL;
-  }
-  s->front = f;
-  s->refs = 1;
-  pthread_mutex_lock(&registry_lock);
-  s->id = next_id++;
-  s->next = registry;
-  registry = s;
-  pthread_mutex_unlock(&registry_lock);
-  return s;
-}
-
-aio_front_t* aio_shared_front(const aio_shared_t* s) {
-  return s->front;
-}
-
-void aio_shared_retain(aio_shared_t* s) {
-  pthread_mutex_lock(&registry_lock);
-  s->refs++;
-  pthread_mutex_unlock(&registry_lock);
-}
-
-void aio_shared_release(aio_shared_t* s) {
-  aio_shared_t** pp;
-  int last = 0;
-  pthread_mutex_lock(&registry_lock);
-  if (--s->refs == 0) {
-    for (pp = &registry; *pp != NULL; pp = &(*pp)->next) {
-      if (*pp == s) {
-        *pp = s->next;
-        break;
-      }
-    }
-    last = 1;
-  }
-  pthread_mutex_unlock(&registry_lock);
-  if (last) {
-    aio_front_destroy(s->front);
-    free(s);
-  }
-}
-
-/* ---- externals finalized by env teardown at the latest ------------------- */
-
-/* One per live external of this env, on a list the instance data owns. */
-typedef struct tracked_s {
-  struct tracked_s* prev;
-  struct tracked_s* next;
-  void* data;
-  napi_finalize fin;
-} tracked_t;
-
-static void untrack(tracked_t* t) {
-  t->prev->next = t->next;
-  t->next->prev = t->prev;
-}
-
-static void tracked_finalize(napi_env env, void* data, void* hint) {
-  tracked_t* t = (tracked_t*)hint;
-  untrack(t);
-  t->fin(env, data, NULL);
-  free(t);
-}
-
-/* The instance data's finalizer, the last thing an env runs (after its
- * cleanup hooks and whatever external finalizers the runtime does run). */
-static void env_gone(napi_env env, void* data, void* hint) {
-  tracked_t* head = (tracked_t*)data;
-  (void)env;
-  (void)hint;
-  while (head->next != head) {
-    tracked_t* t = head->next;
-    untrack(t);
-    t->fin(NULL, t->data, NULL);
-    free(t);
-  }
-  free(head);
-}
-
-napi_status aio_create_external(napi_env env, void* data, napi_finalize fin,
-                                napi_value* result) {
-  tracked_t* head = NULL;
-  tracked_t* t;
-  napi_status status = napi_get_instance_data(env, (void**)&head);
-  if (status != napi_ok)
-    return status;
-  if (head == NULL)
-    return napi_generic_failure;
-  t = (tracked_t*)malloc(sizeof(*t));
-  if (t == NULL)
-    return napi_generic_failure;
-  t->data = data;
-  t->fin = fin;
-  status = napi_create_external(env, data, tracked_finalize, t, result);
-  if (status != napi_ok) {
-    free(t);
-    return status;
-  }
-  t->prev = head;
-  t->next = head->next;
-  head->next->prev = t;
-  head->next = t;
-  return napi_ok;
-}
-
-static void handle_finalize(napi_env env, void* data, void* hint) {
-  handle_t* h = (handle_t*)data;
-  (void)env;
-  (void)hint;
-  if (h->shared != NULL)
-    aio_shared_release(h->shared);
-  free(h);
-}
-
-napi_value aio_shared_wrap(napi_env env, aio_shared_t* s) {
-  napi_value ext;
-  handle_t* h = (handle_t*)malloc(sizeof(*h));
-  if (h == NULL) {
-    aio_shared_release(s);
-    return aio_throw_errno(env, -ENOMEM, "malloc");
-  }
-  h->shared = s;
-  if (aio_create_external(env, h, handle_finalize, &ext) != napi_ok) {
-    aio_shared_release(s);
-    free(h);
-    aio_throw_last_napi_error(env);
-    return NULL;
-  }
-  return ext;
-}
-
 /* Unwraps argument 0 as an open poller; throws ERR_POLLER_CLOSED if closed. */
-static aio_front_t* poller_arg(aio_args_t* a, handle_t** out) {
-  handle_t* h = NULL;
+static aio_front_t* poller_arg(aio_args_t* a, aio_handle_t** out) {
+  aio_handle_t* h = NULL;
   if (a->argc < 1 ||
       napi_get_value_external(a->env, a->argv[0], (void**)&h) != napi_ok ||
       h == NULL) {
@@ -349,7 +67,7 @@ static aio_front_t* poller_arg(aio_args_t* a, handle_t** out) {
   }
   if (out != NULL)
     *out = h;
-  return h->shared->front;
+  return aio_shared_front(h->shared);
 }
 
 /* ---- Poller functions ---------------------------------------------------- */
@@ -376,12 +94,7 @@ static napi_value js_from_shared(napi_env env, napi_callback_info info) {
     return NULL;
   if (!aio_int_arg(&a, 0, "handle.id", 1, (int64_t)1 << 53, &id))
     return NULL;
-  pthread_mutex_lock(&registry_lock);
-  for (s = registry; s != NULL && s->id != (uint64_t)id; s = s->next) {
-  }
-  if (s != NULL)
-    s->refs++;
-  pthread_mutex_unlock(&registry_lock);
+  s = aio_shared_find((uint64_t)id);
   if (s == NULL) {
     napi_throw_error(env, "ERR_POLLER_CLOSED",
                      "The shared poller has been closed by every owner");
@@ -392,15 +105,15 @@ static napi_value js_from_shared(napi_env env, napi_callback_info info) {
 
 static napi_value js_share_id(napi_env env, napi_callback_info info) {
   aio_args_t a;
-  handle_t* h;
+  aio_handle_t* h;
   if (!aio_args(env, info, &a) || poller_arg(&a, &h) == NULL)
     return NULL;
-  return aio_int(env, (int64_t)h->shared->id);
+  return aio_int(env, (int64_t)aio_shared_id(h->shared));
 }
 
 static napi_value js_close(napi_env env, napi_callback_info info) {
   aio_args_t a;
-  handle_t* h = NULL;
+  aio_handle_t* h = NULL;
   if (!aio_args(env, info, &a))
     return NULL;
   if (a.argc < 1 ||
@@ -773,15 +486,8 @@ static napi_value js_fd_stat(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   napi_value name, caps;
-  tracked_t* head = (tracked_t*)malloc(sizeof(*head));
-  if (head == NULL) {
+  if (aio_env_init(env) != 0) {
     aio_throw_errno(env, -ENOMEM, "malloc");
-    return NULL;
-  }
-  head->prev = head->next = head;
-  if (napi_set_instance_data(env, head, env_gone, NULL) != napi_ok) {
-    free(head);
-    aio_throw_last_napi_error(env);
     return NULL;
   }
   napi_property_descriptor props[] = {

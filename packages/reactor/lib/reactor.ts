@@ -50,6 +50,10 @@ const BATCH = 1024;
 const AUTO = 3;
 /** reactorCreate flag: no libuv (thread-safe function hand-off, env cleanup hook) */
 const NAPI_ONLY = 1;
+/** The batch callback's first argument: what its second one is. */
+const BATCH_FRESH = 0; // a count of events taken on this thread just now
+const BATCH_CAPTURED = 1; // a count of events taken ahead of JS (rechecked)
+const BATCH_DRIVER = 3; // the driver now serving, after a switch (BATCH_FAILED = 2: a -errno)
 
 /** Called with an event's flags word (FLAG_* bits). @internal */
 export const kOnEvent = Symbol('async-io.onEvent');
@@ -427,18 +431,19 @@ export class ReactorCore {
     if (any) this.#native.recheck(fds, batch, n);
   }
 
-  readonly #onBatch = (n: number, captured: number): void => {
-    if (n > 0) {
-      this.#recheck(n, captured === 1);
-      return this.#deliver(n);
+  readonly #onBatch = (kind: number, value: number): void => {
+    switch (kind) {
+      case BATCH_FRESH:
+      case BATCH_CAPTURED:
+        this.#recheck(value, kind === BATCH_CAPTURED);
+        return this.#deliver(value);
+      case BATCH_DRIVER:
+        this.#driver = REACTOR_DRIVERS[value]!;
+        debug('reactor: the nested driver kept waking with nothing to dispatch; switched to the %s driver', this.#driver);
+        return;
     }
-    if (n === -1) {
-      this.#driver = 'thread';
-      debug('reactor: the nested driver kept waking with nothing to dispatch; switched to the thread driver');
-      return;
-    }
-    const code = getSystemErrorName(n);
-    this.#failure = systemError(code, n, 'reactor', 'the reactor poller failed');
+    const code = getSystemErrorName(value);
+    this.#failure = systemError(code, value, 'reactor', 'the reactor poller failed');
     for (const source of this.#sources) source?.[kOnFailure](this.#failure);
   };
 }

@@ -100,8 +100,7 @@ int aio_poller_fd(const aio_poller_t* p) {
 static int associate(aio_poller_t* p, int fd, unsigned interest,
                      uintptr_t gen) {
   if (port_associate(p->port, PORT_SOURCE_FD, (uintptr_t)fd,
-                     aio_poll_events(interest),
-                     (void*)gen) == 0)
+                     aio_poll_events(interest), (void*)gen) == 0)
     return 0;
   /* illumos says EBADFD for a bad object fd (EBADF is for the port). */
   return errno == EBADFD ? -EBADF : -errno;
