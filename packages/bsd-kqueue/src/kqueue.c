@@ -673,8 +673,7 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
   if (p->nbroken > 0)
     total = deliver_broken(p, out, total, capacity);
   pthread_mutex_unlock(&p->lock);
-  if (total > 0 || *woken || timeout_ns == 0 ||
-      (n == 0 && !forced && !clamped))
+  if (total > 0 || *woken || timeout_ns == 0 || (n == 0 && !forced && !clamped))
     return total;
   /* Woken with nothing for us: only events of fds deleted or disarmed
    * meanwhile, or stale broken fds; or the clamped wait ended. Not a

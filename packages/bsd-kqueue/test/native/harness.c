@@ -215,8 +215,7 @@ static void t_timeouts(void) {
   pthread_create(&t, NULL, notify_later, p);
   n = aio_front_wait(p, ev, 8, (int64_t)200000000 * 1000000000);
   pthread_join(t, NULL);
-  check(n == 0, "timeout-einval: an idle 2x10^8 s wait ends at notify (%d)",
-        n);
+  check(n == 0, "timeout-einval: an idle 2x10^8 s wait ends at notify (%d)", n);
   unsetenv("KQ_SHIM_QUIRKS");
 
   setenv("KQ_SHIM_QUIRKS", "etimedout-once", 1);

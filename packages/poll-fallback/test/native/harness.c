@@ -243,10 +243,10 @@ static void fill_to_limit(const char* what, int limit) {
   n = aio_front_wait(p, ev, 8, MS(1000));
   check(n == 1 && ev[0].key == 0,
         "%s: a wait with every slot taken reports the ready fd (%d)", what, n);
-  check(aio_front_delete(p, r[1]) == 0 &&
-            aio_front_add(p, r[limit - 1], 7, AIO_READABLE,
-                          AIO_MODE_LEVEL) == 0,
-        "%s: after a delete, an add fits again", what);
+  check(
+      aio_front_delete(p, r[1]) == 0 &&
+          aio_front_add(p, r[limit - 1], 7, AIO_READABLE, AIO_MODE_LEVEL) == 0,
+      "%s: after a delete, an add fits again", what);
   check(aio_front_add(p, r[limit], 8, AIO_READABLE, AIO_MODE_LEVEL) == -EMFILE,
         "%s: and the next is EMFILE again", what);
   n = aio_front_wait(p, ev, 8, 0);
@@ -286,9 +286,9 @@ static void t_nfds_limit(void) {
       die("setrlimit");
     /* 300 fds open now, the limit is 200: add the read and write ends. */
     for (i = 0; i < 300 && err == 0; i++) {
-      err = aio_front_add(p, i < 150 ? r[i] : w[i - 150], (uint32_t)i,
-                          i < 150 ? AIO_READABLE : AIO_WRITABLE,
-                          AIO_MODE_LEVEL);
+      err =
+          aio_front_add(p, i < 150 ? r[i] : w[i - 150], (uint32_t)i,
+                        i < 150 ? AIO_READABLE : AIO_WRITABLE, AIO_MODE_LEVEL);
       if (err == 0)
         added++;
     }
