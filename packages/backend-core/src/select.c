@@ -25,6 +25,7 @@
 #include <sys/select.h>
 #include <sys/time.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "async_io/backend.h"
@@ -86,14 +87,21 @@ static unsigned sets_get(const aio__sets_t* s, int fd) {
   return f;
 }
 
-/* select() over the sets, EINTR retried; `block` 0: zero timeout. */
-static int sets_select(aio__sets_t* s, int maxfd, int block) {
-  struct timeval zero = {0, 0};
+/* select() over the sets: timeout_ns -1 blocks, 0 polls (EINTR retried). */
+static int sets_select(aio__sets_t* s, int maxfd, int64_t timeout_ns) {
+  struct timeval tv;
   int n;
+  tv.tv_sec = (time_t)(timeout_ns / 1000000000);
+  /* rounded up: a look that is due must not come back early */
+  tv.tv_usec = (long)((timeout_ns % 1000000000 + 999) / 1000);
+  if (tv.tv_usec >= 1000000) {
+    tv.tv_sec++;
+    tv.tv_usec -= 1000000;
+  }
   do
     n = select(maxfd + 1, (fd_set*)s->bits[0], (fd_set*)s->bits[1],
-               (fd_set*)s->bits[2], block ? NULL : &zero);
-  while (n < 0 && errno == EINTR && !block);
+               (fd_set*)s->bits[2], timeout_ns < 0 ? NULL : &tv);
+  while (n < 0 && errno == EINTR && timeout_ns == 0);
   return n < 0 ? -errno : n;
 }
 
@@ -117,10 +125,33 @@ int aio_select_now(int fd, unsigned interest) {
   return n < 0 ? n : (int)f;
 }
 
+/* Edge modes. select() only says what is ready now, so an edge is emulated:
+ * a direction reported once is held (left out of the helper's sets, so that
+ * an always-writable tty does not wake it forever: libuv#614) until it is
+ * seen not ready, at a take or when the helper looks again. It looks after
+ * AIO__HOLD_MS, doubling up to AIO__HOLD_MAX_MS while the direction stays
+ * ready, and reports it again if it is: a consumer that drained it and got
+ * more in between (which select() cannot tell from "never drained") hears of
+ * it late rather than never. Edge consumers take such a repeat as a
+ * spurious edge (one EAGAIN). */
+#define AIO__HOLD_MS 50
+#define AIO__HOLD_MAX_MS 400
+
 typedef struct {
   int fd;
   unsigned interest;
+  int edge;
+  unsigned held;    /* edge: reported, not yet seen not ready */
+  unsigned again;   /* edge: held, still ready when looked at: report */
+  int64_t due;      /* edge: when the helper looks at `held` (ns) */
+  int64_t interval; /* edge: the next hold (ns) */
 } aio__watch_t;
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 struct aio_select_s {
   int (*wake)(void* arg);
@@ -133,10 +164,11 @@ struct aio_select_s {
   pthread_t thread;
   int started;
   int stop;
-  int kicked;       /* a byte is on its way down intr */
-  int parked;       /* the helper woke the mechanism and waits for its take */
-  aio__sets_t mine; /* the helper's sets */
-  aio__sets_t take; /* aio_select_take()'s */
+  int kicked;        /* a byte is on its way down intr */
+  int parked;        /* the helper woke the mechanism and waits for its take */
+  aio__sets_t mine;  /* the helper's sets */
+  aio__sets_t probe; /* the helper's look at held directions */
+  aio__sets_t take;  /* aio_select_take()'s */
 };
 
 static void drain(int fd) {
@@ -158,7 +190,9 @@ static void kick(aio_select_t* s) {
   s->kicked = r == 1 || errno == EAGAIN;
 }
 
-/* The highest fd the sets need; fills them. Under the lock. */
+/* The highest fd the sets need; fills them. The helper's (extra: its
+ * interrupt pipe) leave held directions out; a take's ask for everything.
+ * Under the lock. */
 static int fill(aio_select_t* s, aio__sets_t* sets, int extra) {
   int i, maxfd = extra, err;
   for (i = 0; i < s->nwatch; i++)
@@ -170,13 +204,58 @@ static int fill(aio_select_t* s, aio__sets_t* sets, int extra) {
   if (extra >= 0)
     sets_add(sets, extra, AIO_READABLE);
   for (i = 0; i < s->nwatch; i++)
-    sets_add(sets, s->watch[i].fd, s->watch[i].interest);
+    sets_add(sets, s->watch[i].fd,
+             s->watch[i].interest & (extra >= 0 ? ~s->watch[i].held : ~0u));
   return maxfd;
+}
+
+/* The helper's timeout: until the first held direction is due (-1: none). */
+static int64_t next_look(const aio_select_t* s, int64_t now) {
+  int64_t wait = -1;
+  int i;
+  for (i = 0; i < s->nwatch; i++) {
+    int64_t d;
+    if (s->watch[i].held == 0)
+      continue;
+    d = s->watch[i].due > now ? s->watch[i].due - now : 0;
+    if (wait < 0 || d < wait)
+      wait = d;
+  }
+  return wait;
+}
+
+/* The helper looks at held directions that are due: those no longer ready
+ * are released (watched again), those still ready are to be reported again.
+ * 1 if any is. Under the lock. */
+static int look(aio_select_t* s, int64_t now) {
+  int i, n, found = 0;
+  for (i = 0; i < s->nwatch; i++) {
+    aio__watch_t* w = &s->watch[i];
+    unsigned f;
+    if (w->held == 0 || w->due > now)
+      continue;
+    n = sets_reserve(&s->probe, w->fd);
+    if (n == 0) {
+      sets_add(&s->probe, w->fd, w->held);
+      n = sets_select(&s->probe, w->fd, 0);
+    }
+    /* A failure (the fd closed): report, so that a take finds out. */
+    f = n > 0 ? sets_get(&s->probe, w->fd) : n < 0 ? w->held : 0;
+    w->again = f & w->held;
+    w->held = w->again;
+    if (w->held == 0)
+      w->interval = (int64_t)AIO__HOLD_MS * 1000000;
+    else
+      w->due = now + w->interval;
+    found |= w->again != 0;
+  }
+  return found;
 }
 
 static void* helper(void* arg) {
   aio_select_t* s = (aio_select_t*)arg;
   int maxfd, n, i, ready;
+  int64_t wait;
   pthread_mutex_lock(&s->lock);
   while (!s->stop) {
     if (s->parked || s->nwatch == 0) {
@@ -184,16 +263,19 @@ static void* helper(void* arg) {
       continue;
     }
     maxfd = fill(s, &s->mine, s->intr[0]);
+    wait = next_look(s, now_ns());
     pthread_mutex_unlock(&s->lock);
     /* Out of memory: wake the mechanism, whose take reports what it can,
      * rather than spin or go silent. */
-    n = maxfd < 0 ? maxfd : sets_select(&s->mine, maxfd, 1);
+    n = maxfd < 0 ? maxfd : sets_select(&s->mine, maxfd, wait);
     pthread_mutex_lock(&s->lock);
     if (s->stop)
       break;
     if (n == -EINTR)
       continue;
     ready = n < 0; /* EBADF (a watched fd closed) or worse: take tells */
+    if (wait >= 0 && look(s, now_ns()))
+      ready = 1;
     if (n > 0 && (sets_get(&s->mine, s->intr[0]) & AIO_READABLE)) {
       drain(s->intr[0]);
       s->kicked = 0;
@@ -249,6 +331,7 @@ void aio_select_destroy(aio_select_t* s) {
     close(s->intr[1]);
   }
   sets_free(&s->mine);
+  sets_free(&s->probe);
   sets_free(&s->take);
   free(s->watch);
   pthread_cond_destroy(&s->cond);
@@ -281,7 +364,7 @@ static int find(const aio_select_t* s, int fd) {
   return -1;
 }
 
-int aio_select_watch(aio_select_t* s, int fd, unsigned interest) {
+int aio_select_watch(aio_select_t* s, int fd, unsigned interest, int edge) {
   int i, err = 0;
   interest &= AIO_READABLE | AIO_WRITABLE | AIO_PRIORITY;
   pthread_mutex_lock(&s->lock);
@@ -309,7 +392,12 @@ int aio_select_watch(aio_select_t* s, int fd, unsigned interest) {
     i = s->nwatch++;
     s->watch[i].fd = fd;
   }
+  /* Every change starts afresh: a re-armed edge reports what is ready. */
   s->watch[i].interest = interest;
+  s->watch[i].edge = edge;
+  s->watch[i].held = 0;
+  s->watch[i].again = 0;
+  s->watch[i].interval = (int64_t)AIO__HOLD_MS * 1000000;
 out:
   if (err == 0) {
     kick(s);
@@ -342,15 +430,36 @@ int aio_select_take(aio_select_t* s, aio_event_t* out, int room) {
     if (k < 0 && n == 0) {
       n = k;
     } else {
-      for (i = 0; i < s->nwatch && k > 0; i++) {
-        unsigned f = sets_get(&s->take, s->watch[i].fd);
+      int64_t now = now_ns();
+      for (i = 0; i < s->nwatch; i++) {
+        aio__watch_t* w = &s->watch[i];
+        unsigned f = k > 0 ? sets_get(&s->take, w->fd) : 0;
+        if (w->edge) {
+          /* Held and not ready now: released. Held and still ready: only
+           * what the helper's look found again. */
+          w->held &= f;
+          w->again &= f;
+          if (w->held == 0)
+            w->interval = (int64_t)AIO__HOLD_MS * 1000000;
+          f &= ~w->held | w->again;
+        }
         if (f == 0)
           continue;
         if (n == room) {
           more = 1;
           break;
         }
-        out[n].key = (uint32_t)s->watch[i].fd;
+        if (w->edge) {
+          if (f & w->again) {
+            w->interval *= 2;
+            if (w->interval > (int64_t)AIO__HOLD_MAX_MS * 1000000)
+              w->interval = (int64_t)AIO__HOLD_MAX_MS * 1000000;
+          }
+          w->again = 0;
+          w->held |= f;
+          w->due = now + w->interval;
+        }
+        out[n].key = (uint32_t)w->fd;
         out[n++].flags = f;
       }
     }

@@ -40,7 +40,7 @@ static inline int pty_arrived(int m) {
 
 /* backend-core's own readiness checks (fd.c): the confirm and the batch
  * recheck ask select() where poll() says POLLNVAL for an open fd. */
-static void t_device_fd_checks(void) {
+static inline void t_device_fd_checks(void) {
   aio_event_t ev;
   int m, s, r, fd;
   open_pty(&m, &s);
@@ -67,7 +67,7 @@ static void t_device_fd_checks(void) {
   check(aio_fd_readiness(fd) == -EBADF, "closed fd: still EBADF");
 }
 
-static void* write_later(void* arg) {
+static inline void* write_later(void* arg) {
   sleep_ms(50);
   send1(*(int*)arg);
   return NULL;
@@ -75,7 +75,7 @@ static void* write_later(void* arg) {
 
 /* A registration of a device: every mode delivers, and an idle one sleeps
  * through its timeout. */
-static void t_device_poller(void) {
+static inline void t_device_poller(void) {
   aio_event_t ev[4];
   pthread_t th;
   int m, s, n, m2, s2;
@@ -151,6 +151,53 @@ static void t_device_poller(void) {
   send1(s);
   sleep_ms(20);
   check(aio_front_wait(p, ev, 4, MS(50)) == 0, "pty: nothing after delete");
+  close(m);
+  close(s);
+  aio_front_destroy(p);
+}
+
+/* Edge modes where the backend has them: a device watched by select() gets
+ * its edges without a busy loop (an always-writable pty) and without losing
+ * one (data drained, then more). */
+static inline void t_device_edge(void) {
+  aio_event_t ev[4];
+  int m, s, n, i, events = 0, got;
+  double t;
+  aio_front_t* p;
+  if (!(aio_backend_caps() & AIO_CAP_EDGE))
+    return;
+  p = mk();
+  open_pty(&m, &s);
+  check(
+      aio_front_add(p, m, 11, AIO_READABLE | AIO_WRITABLE, AIO_MODE_EDGE) == 0,
+      "pty: add (edge, readable and writable)");
+  n = aio_front_wait(p, ev, 4, MS(1000));
+  check(n == 1 && ev[0].key == 11 && ev[0].flags == AIO_WRITABLE,
+        "pty, edge: writable once (n=%d, flags=%#x)", n,
+        n > 0 ? ev[0].flags : 0);
+  t = now_ms();
+  while (now_ms() - t < 500) {
+    n = aio_front_wait(p, ev, 4, MS(100));
+    events += n > 0 ? n : 0;
+    if (n < 0 || events > 50)
+      break;
+  }
+  check(events <= 6,
+        "pty, edge, writable and idle for 500 ms: no busy loop (%d repeats)",
+        events);
+  for (i = 0; i < 2; i++) {
+    send1(s);
+    got = 0;
+    t = now_ms();
+    while (!got && now_ms() - t < 2000) {
+      n = aio_front_wait(p, ev, 4, MS(2000));
+      got = n == 1 && (ev[0].flags & AIO_READABLE);
+    }
+    check(got, "pty, edge: readable after data came (%s)",
+          i == 0 ? "first" : "after a drain to EAGAIN");
+    check(drain(m) > 0 && errno == EAGAIN, "pty: drained to EAGAIN");
+  }
+  check(aio_front_delete(p, m) == 0, "pty, edge: delete");
   close(m);
   close(s);
   aio_front_destroy(p);

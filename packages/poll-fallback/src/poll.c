@@ -221,7 +221,7 @@ static int arm(aio_poller_t* p, int slot) {
   const aio__reg_t* r = &p->regs[slot];
   if (r->selected) {
     disarm(pf);
-    return aio_select_watch(p->sel, r->fd, r->interest);
+    return aio_select_watch(p->sel, r->fd, r->interest, 0);
   }
   pf->events = aio_poll_events(r->interest);
   pf->fd = pf->events != 0 ? r->fd : -1;
@@ -355,7 +355,7 @@ int aio_poller_delete(aio_poller_t* p, int fd) {
     goto out;
   }
   if (p->regs[slot].selected)
-    (void)aio_select_watch(p->sel, fd, 0); /* only shrinks: cannot fail */
+    (void)aio_select_watch(p->sel, fd, 0, 0); /* only shrinks: cannot fail */
   /* Swap with the last slot; its revents travel with it, so a result of the
    * poll() this change interrupted is still found. */
   last = --p->nfds;
@@ -406,7 +406,7 @@ static int collect_selected(aio_poller_t* p, aio_event_t* out, int capacity,
     /* One-shot: quiet until modify. A closed fd (AIO_ERROR alone): select.c
      * has forgotten it already, as a POLLNVAL slot stays quiet. */
     if (r->mode == AIO_MODE_ONESHOT)
-      (void)aio_select_watch(p->sel, fd, 0);
+      (void)aio_select_watch(p->sel, fd, 0, 0);
     got[kept].key = r->key;
     got[kept++].flags = f;
   }

@@ -186,8 +186,11 @@ int aio_select_create(aio_select_t** out, int (*wake)(void* arg), void* arg);
 /* Stops and joins the helper, closes what it opened, frees. */
 void aio_select_destroy(aio_select_t* s);
 /* Watches fd for `interest` (replacing what it had); interest 0 stops
- * watching it. 0 or -errno (-ENOMEM, or the thread could not start). */
-int aio_select_watch(aio_select_t* s, int fd, unsigned interest);
+ * watching it. `edge`: a direction is reported when it turns ready, not at
+ * every take while it stays ready (select() cannot see edges: select.c says
+ * how it approximates them, never losing one). 0 or -errno (-ENOMEM, or the
+ * thread could not start). */
+int aio_select_watch(aio_select_t* s, int fd, unsigned interest, int edge);
 /* Stores at most `room` events, key = the fd, flags = what it is ready for
  * now (AIO_ERROR alone for a watched fd that was closed, which stops
  * watching it); the count. The helper selects again afterwards; what did not

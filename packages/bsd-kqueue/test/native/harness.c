@@ -10,6 +10,7 @@
 #include <sys/event.h>
 
 #include "harness.h"
+#include "devices.h"
 
 #ifndef PROFILE
 #define PROFILE "default"
@@ -448,6 +449,28 @@ static void t_shim(void) {
   close(pr[1]);
 }
 
+/* macOS kqueue refuses /dev/tty and other devices with EINVAL
+ * (oven-sh/bun#24162, tokio-rs/mio#1377, crossterm#996): the emulation's
+ * device-einval quirk answers so for every character device, and kqueue.c
+ * must watch them with select() instead, in every mode. */
+static void t_devices(void) {
+  int m, s, kq, r;
+  struct kevent kev;
+  setenv("KQ_SHIM_QUIRKS", "device-einval", 1);
+  open_pty(&m, &s);
+  kq = kqueue();
+  EV_SET(&kev, (uintptr_t)m, EVFILT_READ, EV_ADD, 0, 0, NULL);
+  r = kevent(kq, &kev, 1, NULL, 0, NULL);
+  check(r < 0 && errno == EINVAL,
+        "device-einval: the emulation refuses a pty with EINVAL (%d)", r);
+  close(kq);
+  close(m);
+  close(s);
+  t_device_poller();
+  t_device_edge();
+  unsetenv("KQ_SHIM_QUIRKS");
+}
+
 int main(void) {
   harness_start();
   t_identity();
@@ -457,5 +480,6 @@ int main(void) {
   t_write_eof_after_shutdown();
   t_timeouts();
   t_shim();
+  t_devices();
   return harness_end();
 }

@@ -99,6 +99,14 @@ static int fail(int err) {
  *                   non-zero timeout) fails with ETIMEDOUT, once, as seen on
  *                   macOS (golang/go#59679). Fires again only after a
  *                   kevent() call saw the variable not naming it.
+ *   device-einval   EV_ADD of EVFILT_READ or EVFILT_WRITE on a character
+ *                   device fails with EINVAL, as macOS kqueue answers for
+ *                   /dev/tty and other devices without a kqfilter
+ *                   (oven-sh/bun#24162, tokio-rs/mio#1377,
+ *                   crossterm-rs/crossterm#996; libuv probes for it in
+ *                   uv__stream_try_select()). Real macOS takes pty masters;
+ *                   here every character device is refused, ptys included,
+ *                   so that the tests can use ptys.
  * Not a quirk but every BSD's behaviour, so always on: EVFILT_WRITE reports
  * EV_EOF once the socket cannot send more, including after our own
  * shutdown(SHUT_WR) (see fd_event()). */
@@ -542,6 +550,8 @@ static int attach_check(int kqfd, int fd, short filter) {
   }
   if (filter == KQ_SHIM_EVFILT_EXCEPT && !S_ISSOCK(st.st_mode))
     return EINVAL; /* Differs: OpenBSD also takes ptys. */
+  if (S_ISCHR(st.st_mode) && quirk("device-einval"))
+    return EINVAL;
   if (filter == EVFILT_WRITE && S_ISFIFO(st.st_mode)) {
     /* pipe_kqfilter(): "other end of pipe has been closed" -> EPIPE. */
     pfd.fd = fd;

@@ -396,6 +396,7 @@ int main(int argc, char** argv) {
   t_nfds_limit();
   t_device_fd_checks();
   t_device_poller();
+  t_device_edge();
   if (!short_only)
     t_stress();
   return harness_end();
