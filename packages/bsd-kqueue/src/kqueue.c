@@ -43,8 +43,9 @@
 
 /* EVFILT_USER idents live apart from fds; these cannot be fds either. */
 #define AIO__USER_IDENT ((uintptr_t)AIO_NOTIFY_KEY)
-#define AIO__SELECT_IDENT ((uintptr_t)AIO_NOTIFY_KEY - 1) /* select.c's wake \
-                                                           */
+#define AIO__SELECT_IDENT                            \
+  ((uintptr_t)AIO_NOTIFY_KEY - 1) /* select.c's wake \
+                                   */
 
 /* The longest single kevent() wait, in seconds (see aio_poller_wait()). */
 #define AIO__MAX_WAIT_S 1000000
