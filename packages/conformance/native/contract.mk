@@ -17,6 +17,7 @@ SAN = -fsanitize=address,undefined -fno-sanitize-recover=all
 INCLUDES = $(MECH_INC) -I$(CORE)/include -I$(CORE)/src -I$(CONTRACT_DIR)
 CORE_SRCS = $(CORE)/src/front.c $(CORE)/src/fd.c $(CORE)/src/select.c
 DEPS = $(MECH) $(CORE_SRCS) $(CONTRACT_DIR)/harness.h $(CONTRACT_DIR)/devices.h \
+       $(CONTRACT_DIR)/macos_poll.h \
        $(CORE)/src/internal.h \
        $(CORE)/include/async_io/backend.h $(wildcard $(MECH_DEPS))
 PROFILES ?= default
