@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -319,6 +320,71 @@ static int select_wake(void* arg) {
 #endif
 }
 
+/* A FIFO with a name, as opposed to one from pipe(): macOS answers
+ * fcntl(F_GETPATH) only for the former (libuv tells them apart so); Linux,
+ * where the emulation runs, names the latter "pipe:[ino]" in /proc. */
+static int named_fifo(int fd) {
+#ifdef F_GETPATH
+  char path[PATH_MAX];
+  return fcntl(fd, F_GETPATH, path) == 0;
+#else
+  char link[64], target[16];
+  ssize_t n;
+  snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+  n = readlink(link, target, sizeof(target));
+  return n > 0 && !(n >= 5 && memcmp(target, "pipe:", 5) == 0);
+#endif
+}
+
+/* Whether this kernel's kqueue reports the last writer's close of a named
+ * FIFO: macOS never does (golang/go#24164, oven-sh/bun#37823; Go and libuv
+ * keep named FIFOs out of kqueue on Darwin). Asked once of the kernel, with
+ * a FIFO of our own in a private directory; where that cannot be made, the
+ * answer is macOS's for macOS and "reports" elsewhere. */
+static pthread_once_t aio__fifo_once = PTHREAD_ONCE_INIT;
+static int aio__fifo_loses_eof;
+
+static void probe_fifo(void) {
+  char dir[] = "/tmp/async-io-fifo-XXXXXX", path[sizeof(dir) + 2];
+  struct kevent ch, ev;
+  struct timespec zero = {0, 0};
+  int r = -1, w = -1, kq = -1, n;
+#ifdef __APPLE__
+  aio__fifo_loses_eof = 1;
+#endif
+  if (mkdtemp(dir) == NULL)
+    return;
+  snprintf(path, sizeof(path), "%s/f", dir);
+  if (mkfifo(path, 0600) == 0) {
+    r = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (r >= 0)
+      w = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    unlink(path);
+  }
+  rmdir(dir);
+  if (r >= 0 && w >= 0 && (kq = kqueue()) >= 0) {
+    close(w);
+    w = -1;
+    EV_SET(&ch, (uintptr_t)r, EVFILT_READ, EV_ADD, 0, 0, NULL);
+    do
+      n = kevent(kq, &ch, 1, &ev, 1, &zero);
+    while (n < 0 && errno == EINTR);
+    if (n >= 0)
+      aio__fifo_loses_eof = !(n == 1 && (ev.flags & EV_EOF));
+  }
+  if (kq >= 0)
+    close(kq);
+  if (w >= 0)
+    close(w);
+  if (r >= 0)
+    close(r);
+}
+
+static int fifo_loses_eof(void) {
+  pthread_once(&aio__fifo_once, probe_fifo);
+  return aio__fifo_loses_eof;
+}
+
 static int is_edge(aio_mode_t mode) {
   return mode == AIO_MODE_EDGE || mode == AIO_MODE_EDGE_ONESHOT;
 }
@@ -479,7 +545,16 @@ int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
     memset(r, 0, sizeof(*r));
   }
   gen = aio_regs_new_gen(&p->regs);
-  err = arm(p, fd, 0, mode, interest, mode, gen, &now, &broken, &refused);
+  if (S_ISFIFO(st.st_mode) && named_fifo(fd) && fifo_loses_eof()) {
+    /* Its EOF would never come through kqueue: select() from the start. */
+    err = 0;
+    now = 0;
+    broken = 0;
+    refused = 0;
+    selected = 1;
+  } else {
+    err = arm(p, fd, 0, mode, interest, mode, gen, &now, &broken, &refused);
+  }
   if (refused & (AIO_READABLE | AIO_WRITABLE)) {
     /* The kernel's answer, not the OS name, sends the fd to select(): its
      * read or write filter refused with EINVAL or ENODEV (a refused
