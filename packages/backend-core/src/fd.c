@@ -164,8 +164,11 @@ int aio_fd_readiness(int fd) {
   } while (n < 0 && errno == EINTR);
   if (n < 0)
     return -errno;
+  /* POLLNVAL is "not open" only where the fd is not open: macOS poll()
+   * answers it for every character device (poll(2) BUGS: "does not support
+   * devices"; termbox2#31, serial-rs#53), so ask select() there. */
   if (pfd.revents & POLLNVAL)
-    return -EBADF;
+    return aio_select_now(fd, AIO_ALL_INTEREST);
   return (int)aio_poll_flags(pfd.revents, AIO_ALL_INTEREST);
 }
 
@@ -193,9 +196,17 @@ int aio_fd_recheck(const int32_t* fds, aio_event_t* events, int n) {
       return -errno;
     for (i = 0; i < m; i++) {
       unsigned now, *flags = &events[base + i].flags;
-      if (pfd[i].fd < 0 || (pfd[i].revents & POLLNVAL))
+      if (pfd[i].fd < 0)
         continue;
-      now = aio_poll_flags(pfd[i].revents, AIO_READABLE | AIO_WRITABLE);
+      if (pfd[i].revents & POLLNVAL) {
+        /* Closed: left as reported. Open (a macOS device): select(). */
+        int r = aio_select_now(pfd[i].fd, AIO_READABLE | AIO_WRITABLE);
+        if (r < 0)
+          continue;
+        now = (unsigned)r;
+      } else {
+        now = aio_poll_flags(pfd[i].revents, AIO_READABLE | AIO_WRITABLE);
+      }
       *flags &= now | ~(unsigned)(AIO_READABLE | AIO_WRITABLE);
     }
   }

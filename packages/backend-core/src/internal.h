@@ -55,12 +55,13 @@ ssize_t aio_fd_write(int fd, const void* buf, size_t len);
  * unspecified; Linux and the BSDs always release it), so EINTR is success. */
 int aio_fd_close(int fd);
 int aio_fd_set_nonblocking(int fd);
-/* The AIO_* bits fd is ready for right now (poll, 0 ms); -EBADF if fd is not
- * open. */
+/* The AIO_* bits fd is ready for right now (poll, 0 ms; select() where
+ * poll() says POLLNVAL for an open fd); -EBADF if fd is not open. */
 int aio_fd_readiness(int fd);
 
 /* Clears the readable/writable bits of events[i] where fds[i] is no longer
- * ready (fds[i] < 0: left alone). 0 or -errno. */
+ * ready (fds[i] < 0 or closed: left alone; select() where poll() says
+ * POLLNVAL for an open fd). 0 or -errno. */
 int aio_fd_recheck(const int32_t* fds, aio_event_t* events, int n);
 
 typedef struct {

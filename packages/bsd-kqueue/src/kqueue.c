@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -41,8 +42,11 @@
 #define AIO__ONCE EV_ONESHOT
 #endif
 
-/* EVFILT_USER idents live apart from fds; this one cannot be an fd either. */
+/* EVFILT_USER idents live apart from fds; these cannot be fds either. */
 #define AIO__USER_IDENT ((uintptr_t)AIO_NOTIFY_KEY)
+#define AIO__SELECT_IDENT                            \
+  ((uintptr_t)AIO_NOTIFY_KEY - 1) /* select.c's wake \
+                                   */
 
 /* The longest single kevent() wait, in seconds (see aio_poller_wait()). */
 #define AIO__MAX_WAIT_S 1000000
@@ -65,6 +69,7 @@ typedef struct {
   int armed;       /* one-shot modes: not fired since the last arm */
   int broken;      /* EVFILT_WRITE was refused with EPIPE: wait reports it */
   int pipe;        /* a pipe or FIFO (see to_flags()) */
+  int selected;    /* the kernel refused it: select.c watches it */
   uint64_t pass;   /* the wait that last stored an event for this fd ... */
   int slot;        /* ... and where, so that READ and WRITE merge */
 } aio__reg_t;
@@ -80,6 +85,11 @@ struct aio_poller_s {
   int* broken; /* fds whose entry has broken set, possibly stale */
   int nbroken;
   int cbroken;
+  /* Fds whose filters the kernel refuses with EINVAL or ENODEV: macOS for
+   * /dev/tty and other devices without a kqfilter (oven-sh/bun#24162,
+   * tokio-rs/mio#1377, crossterm#996), FreeBSD's no_kqfilter() (ENODEV).
+   * libuv's answer, uv__stream_try_select(): watch them with select(). */
+  aio_select_t* sel;
 };
 
 static const int aio__filter[AIO__NFILTERS] = {
@@ -209,7 +219,7 @@ static int submit(aio_poller_t* p, struct kevent* ch, int n, int* err) {
  * flags only when it creates a knote), so a mode change deletes first. */
 static int arm(aio_poller_t* p, int fd, unsigned have, aio_mode_t old,
                unsigned interest, aio_mode_t mode, uintptr_t gen, unsigned* now,
-               int* broken) {
+               int* broken, unsigned* refused) {
   struct kevent ch[AIO__MAXCHANGES];
   int err[AIO__MAXCHANGES];
   int idx[AIO__MAXCHANGES];
@@ -231,6 +241,7 @@ static int arm(aio_poller_t* p, int fd, unsigned have, aio_mode_t old,
   r = submit(p, ch, n, err);
   *now = have;
   *broken = 0;
+  *refused = 0;
   if (r != 0)
     return r;
   for (i = 0; i < n; i++) {
@@ -249,6 +260,8 @@ static int arm(aio_poller_t* p, int fd, unsigned have, aio_mode_t old,
       *broken = 1;
     } else {
       *now &= ~bit;
+      if (err[i] == EINVAL || err[i] == ENODEV)
+        *refused |= bit;
       if (first == 0)
         first = err[i];
     }
@@ -284,6 +297,96 @@ static int wake(aio_poller_t* p) {
   /* EAGAIN: the pipe is full of wakes already. */
   return r < 0 && errno != EAGAIN ? -errno : 0;
 #endif
+}
+
+/* select.c's wake-up: a user event of its own (or a byte of its own down
+ * the pipe), so that a wait can tell it from notify(). */
+static int select_wake(void* arg) {
+  aio_poller_t* p = (aio_poller_t*)arg;
+#ifdef EVFILT_USER
+  struct kevent kev;
+  int r;
+  EV_SET(&kev, AIO__SELECT_IDENT, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL);
+  do
+    r = kevent(p->kq, &kev, 1, NULL, 0, NULL);
+  while (r < 0 && errno == EINTR);
+  return r < 0 ? -errno : 0;
+#else
+  ssize_t r;
+  do
+    r = write(p->wake[1], "s", 1);
+  while (r < 0 && errno == EINTR);
+  return r < 0 && errno != EAGAIN ? -errno : 0;
+#endif
+}
+
+/* A FIFO with a name, as opposed to one from pipe(): macOS answers
+ * fcntl(F_GETPATH) only for the former (libuv tells them apart so); Linux,
+ * where the emulation runs, names the latter "pipe:[ino]" in /proc. */
+static int named_fifo(int fd) {
+#ifdef F_GETPATH
+  char path[PATH_MAX];
+  return fcntl(fd, F_GETPATH, path) == 0;
+#else
+  char link[64], target[16];
+  ssize_t n;
+  snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+  n = readlink(link, target, sizeof(target));
+  return n > 0 && !(n >= 5 && memcmp(target, "pipe:", 5) == 0);
+#endif
+}
+
+/* Whether this kernel's kqueue reports the last writer's close of a named
+ * FIFO: macOS never does (golang/go#24164, oven-sh/bun#37823; Go and libuv
+ * keep named FIFOs out of kqueue on Darwin). Asked once of the kernel, with
+ * a FIFO of our own in a private directory; where that cannot be made, the
+ * answer is macOS's for macOS and "reports" elsewhere. */
+static pthread_once_t aio__fifo_once = PTHREAD_ONCE_INIT;
+static int aio__fifo_loses_eof;
+
+static void probe_fifo(void) {
+  char dir[] = "/tmp/async-io-fifo-XXXXXX", path[sizeof(dir) + 2];
+  struct kevent ch, ev;
+  struct timespec zero = {0, 0};
+  int r = -1, w = -1, kq = -1, n;
+#ifdef __APPLE__
+  aio__fifo_loses_eof = 1;
+#endif
+  if (mkdtemp(dir) == NULL)
+    return;
+  snprintf(path, sizeof(path), "%s/f", dir);
+  if (mkfifo(path, 0600) == 0) {
+    r = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (r >= 0)
+      w = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    unlink(path);
+  }
+  rmdir(dir);
+  if (r >= 0 && w >= 0 && (kq = kqueue()) >= 0) {
+    close(w);
+    w = -1;
+    EV_SET(&ch, (uintptr_t)r, EVFILT_READ, EV_ADD, 0, 0, NULL);
+    do
+      n = kevent(kq, &ch, 1, &ev, 1, &zero);
+    while (n < 0 && errno == EINTR);
+    if (n >= 0)
+      aio__fifo_loses_eof = !(n == 1 && (ev.flags & EV_EOF));
+  }
+  if (kq >= 0)
+    close(kq);
+  if (w >= 0)
+    close(w);
+  if (r >= 0)
+    close(r);
+}
+
+static int fifo_loses_eof(void) {
+  pthread_once(&aio__fifo_once, probe_fifo);
+  return aio__fifo_loses_eof;
+}
+
+static int is_edge(aio_mode_t mode) {
+  return mode == AIO_MODE_EDGE || mode == AIO_MODE_EDGE_ONESHOT;
 }
 
 static int mark_broken(aio_poller_t* p, int fd) {
@@ -337,6 +440,14 @@ int aio_poller_create(aio_poller_t** out) {
 #ifdef EVFILT_USER
   /* EV_CLEAR: a trigger is consumed by the wait that reports it; without it
    * the user event would stay triggered and every wait would return. */
+  EV_SET(&kev, AIO__SELECT_IDENT, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+  if (kevent(p->kq, &kev, 1, NULL, 0, NULL) < 0) {
+    err = -errno;
+    pthread_mutex_destroy(&p->lock);
+    close(p->kq);
+    free(p);
+    return err;
+  }
   EV_SET(&kev, AIO__USER_IDENT, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
 #else
   /* backend-core's pipe: pipe2() where it exists, not on macOS. */
@@ -360,12 +471,24 @@ int aio_poller_create(aio_poller_t** out) {
     free(p);
     return err;
   }
+  err = aio_select_create(&p->sel, select_wake, p);
+  if (err != 0) {
+#ifndef EVFILT_USER
+    close(p->wake[0]);
+    close(p->wake[1]);
+#endif
+    pthread_mutex_destroy(&p->lock);
+    close(p->kq);
+    free(p);
+    return err;
+  }
   aio_regs_init(&p->regs, sizeof(aio__reg_t));
   *out = p;
   return 0;
 }
 
 void aio_poller_destroy(aio_poller_t* p) {
+  aio_select_destroy(p->sel); /* joins the helper, which wakes through kq */
 #ifndef EVFILT_USER
   close(p->wake[0]);
   close(p->wake[1]);
@@ -400,7 +523,8 @@ int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
   uintptr_t gen;
   unsigned now;
   struct stat st;
-  int err, broken;
+  unsigned refused;
+  int err, broken, selected = 0;
   /* Makes a bogus number fail (EBADF) before the table grows that far,
    * even with no filter to add, where the kernel would never look at fd. */
   if (fstat(fd, &st) < 0)
@@ -416,17 +540,43 @@ int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
       err = -EEXIST;
       goto out;
     }
+    if (r->selected)
+      (void)aio_select_watch(p->sel, fd, 0, 0);
     memset(r, 0, sizeof(*r));
   }
   gen = aio_regs_new_gen(&p->regs);
-  err = arm(p, fd, 0, mode, interest, mode, gen, &now, &broken);
+  if (S_ISFIFO(st.st_mode) && named_fifo(fd) && fifo_loses_eof()) {
+    /* Its EOF would never come through kqueue: select() from the start. */
+    err = 0;
+    now = 0;
+    broken = 0;
+    refused = 0;
+    selected = 1;
+  } else {
+    err = arm(p, fd, 0, mode, interest, mode, gen, &now, &broken, &refused);
+  }
+  if (refused & (AIO_READABLE | AIO_WRITABLE)) {
+    /* The kernel's answer, not the OS name, sends the fd to select(): its
+     * read or write filter refused with EINVAL or ENODEV (a refused
+     * priority filter alone stays EINVAL: sockets only, as documented). */
+    disarm(p, fd, now);
+    now = 0;
+    broken = 0;
+    selected = 1;
+    err = 0;
+  }
   if (err == 0 && (r = aio_regs_reserve(&p->regs, fd)) == NULL)
     err = -ENOMEM;
+  if (err == 0 && selected)
+    err = aio_select_watch(p->sel, fd, interest, is_edge(mode));
   if (err != 0) {
     disarm(p, fd, now);
+    if (r != NULL)
+      memset(r, 0, sizeof(*r));
     goto out;
   }
   set_reg(r, gen, key, interest, mode, now, broken);
+  r->selected = selected;
   r->reg.dev = st.st_dev;
   r->reg.ino = st.st_ino;
   r->pipe = S_ISFIFO(st.st_mode);
@@ -440,7 +590,7 @@ out:
 int aio_poller_modify(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
                       aio_mode_t mode) {
   aio__reg_t* r;
-  unsigned now;
+  unsigned now, refused;
   uintptr_t gen;
   int err, broken;
   pthread_mutex_lock(&p->lock);
@@ -453,7 +603,27 @@ int aio_poller_modify(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
    * (still on its way through a concurrent wait) is stale now. EV_ADD
    * creates what close() dropped, so a reused fd number comes back too. */
   gen = aio_regs_new_gen(&p->regs);
-  err = arm(p, fd, r->knotes, r->mode, interest, mode, gen, &now, &broken);
+  if (r->selected) {
+    err = aio_select_watch(p->sel, fd, interest, is_edge(mode));
+    if (err == 0)
+      set_reg(r, gen, key, interest, mode, 0, 0);
+    goto out;
+  }
+  err = arm(p, fd, r->knotes, r->mode, interest, mode, gen, &now, &broken,
+            &refused);
+  if (refused & (AIO_READABLE | AIO_WRITABLE)) {
+    /* Added with no filter the kernel could refuse: as in add. */
+    disarm(p, fd, now);
+    err = aio_select_watch(p->sel, fd, interest, is_edge(mode));
+    r->knotes = 0;
+    r->armed = 0;
+    r->broken = 0;
+    if (err == 0) {
+      set_reg(r, gen, key, interest, mode, 0, 0);
+      r->selected = 1;
+    }
+    goto out;
+  }
   if (err != 0) {
     /* Stays registered (delete works) but silent until a modify succeeds. */
     disarm(p, fd, now);
@@ -481,6 +651,8 @@ int aio_poller_delete(aio_poller_t* p, int fd) {
     err = -ENOENT;
     goto out;
   }
+  if (r->selected)
+    (void)aio_select_watch(p->sel, fd, 0, 0); /* only shrinks: cannot fail */
   for (i = 0; i < AIO__NFILTERS; i++)
     if (r->knotes & aio__bit[i])
       set_knote(&ch[n++], fd, i, EV_DELETE, 0);
@@ -544,7 +716,7 @@ static int store(aio_poller_t* p, aio__reg_t* r, uint32_t flags,
 /* Turns what kevent() returned into aio events. Runs under the lock, so a
  * delete or modify is either fully before it or fully after it. */
 static int deliver(aio_poller_t* p, const struct kevent* ev, int n,
-                   aio_event_t* out, int* woken) {
+                   aio_event_t* out, int* woken, int* selected) {
   int i, total = 0;
   for (i = 0; i < n; i++) {
     const struct kevent* e = &ev[i];
@@ -555,16 +727,23 @@ static int deliver(aio_poller_t* p, const struct kevent* ev, int n,
     if (e->filter == EVFILT_USER) {
       if (e->ident == AIO__USER_IDENT)
         *woken = 1;
+      else if (e->ident == AIO__SELECT_IDENT)
+        *selected = 1;
       continue;
     }
 #else
     if (e->filter == EVFILT_READ && e->ident == (uintptr_t)p->wake[0]) {
       char buf[64];
-      ssize_t r;
+      ssize_t r, j;
       while ((r = read(p->wake[0], buf, sizeof(buf))) > 0 ||
              (r < 0 && errno == EINTR)) {
+        for (j = 0; j < r; j++) {
+          if (buf[j] == 's')
+            *selected = 1;
+          else
+            *woken = 1;
+        }
       }
-      *woken = 1;
       continue;
     }
 #endif
@@ -591,6 +770,34 @@ static int deliver(aio_poller_t* p, const struct kevent* ev, int n,
     if (oneshot(r->mode))
       r->armed = 0;
     total = store(p, r, f, out, total);
+  }
+  return total;
+}
+
+/* What select.c found ready for the fds the kernel refused, merged into
+ * out[0..total) like kernel events, in the registration's mode. */
+static int deliver_selected(aio_poller_t* p, aio_event_t* out, int total,
+                            int capacity) {
+  aio_event_t* got = out + total;
+  aio_event_t ev;
+  int n, i;
+  n = aio_select_take(p->sel, got, capacity - total);
+  if (n < 0)
+    return n;
+  for (i = 0; i < n; i++) {
+    int fd = (int)got[i].key;
+    aio__reg_t* r = aio_regs_find(&p->regs, fd);
+    ev = got[i]; /* got[] is where store() writes */
+    if (r == NULL || !r->selected || (oneshot(r->mode) && !r->armed))
+      continue;
+    ev.flags &= r->interest | AIO_HANGUP | AIO_ERROR;
+    if (ev.flags == 0)
+      continue;
+    if (oneshot(r->mode)) {
+      r->armed = 0;
+      (void)aio_select_watch(p->sel, fd, 0, 0);
+    }
+    total = store(p, r, ev.flags, out, total);
   }
   return total;
 }
@@ -633,7 +840,7 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
                     void* scratch, int64_t timeout_ns, int* woken) {
   struct kevent* ev = (struct kevent*)scratch;
   struct timespec ts;
-  int n, total, forced = 0, clamped = 0;
+  int n, total, forced = 0, clamped = 0, selected = 0;
   /* Never ask for more than fits: a retrieved one-shot event is consumed,
    * so one we could not store would be lost. Each kernel event makes at
    * most one aio event (READ and WRITE of one fd merge into one). One
@@ -669,9 +876,11 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
     return -errno;
   pthread_mutex_lock(&p->lock);
   p->pass++;
-  total = deliver(p, ev, n, out, woken);
+  total = deliver(p, ev, n, out, woken, &selected);
   if (p->nbroken > 0)
     total = deliver_broken(p, out, total, capacity);
+  if (selected)
+    total = deliver_selected(p, out, total, capacity);
   pthread_mutex_unlock(&p->lock);
   if (total > 0 || *woken || timeout_ns == 0 || (n == 0 && !forced && !clamped))
     return total;

@@ -4,8 +4,8 @@
 #   MECH_INC  their -I flags
 #   PROFILES  build variants (default: default), flag_<profile> their flags
 #   OWN       the backend's own checks (a harness.c), or empty
-# and includes this file. Both are linked with backend-core's front.c and
-# fd.c, so the checks go through the production front.
+# and includes this file. Both are linked with backend-core's front.c,
+# fd.c and select.c, so the checks go through the production front.
 #   make run    every profile: the contract suite, then the backend's own
 #   make asan   the same under AddressSanitizer and UBSan
 CONTRACT_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
@@ -15,8 +15,10 @@ CFLAGS ?= -O1 -g
 WARN = -Wall -Wextra -Werror -std=gnu11 -pthread
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all
 INCLUDES = $(MECH_INC) -I$(CORE)/include -I$(CORE)/src -I$(CONTRACT_DIR)
-CORE_SRCS = $(CORE)/src/front.c $(CORE)/src/fd.c
-DEPS = $(MECH) $(CORE_SRCS) $(CONTRACT_DIR)/harness.h $(CORE)/src/internal.h \
+CORE_SRCS = $(CORE)/src/front.c $(CORE)/src/fd.c $(CORE)/src/select.c
+DEPS = $(MECH) $(CORE_SRCS) $(CONTRACT_DIR)/harness.h $(CONTRACT_DIR)/devices.h \
+       $(CONTRACT_DIR)/macos_poll.h \
+       $(CORE)/src/internal.h \
        $(CORE)/include/async_io/backend.h $(wildcard $(MECH_DEPS))
 PROFILES ?= default
 OUT = build

@@ -29,6 +29,7 @@ typedef struct {
   uint32_t key;
   unsigned interest;
   aio_mode_t mode;
+  int selected; /* poll() said POLLNVAL while the fd was open: select.c */
 } aio__reg_t;
 
 struct aio_poller_s {
@@ -46,6 +47,11 @@ struct aio_poller_s {
   int waiting; /* a wait is blocked in poll() and owns pfds */
   int pending; /* changes queued until that poll() returns */
   int kicked;  /* a byte is on its way to interrupt that poll() */
+  /* Fds poll() refuses though they are open: macOS answers POLLNVAL for
+   * character devices (poll(2) BUGS: "The poll() system call currently does
+   * not support devices"; termbox2#31, serial-rs#53, fzf#4653). They leave
+   * the pollfd set and are watched by select() instead (see collect()). */
+  aio_select_t* sel;
 };
 
 const char* aio_backend_name(void) {
@@ -67,12 +73,21 @@ const char* aio_backend_syscall(aio_op_t op) {
   }
 }
 
-/* The wake-up pipe carries two kinds of byte: a kick, which a change sends
- * to get the table back from a blocked poll(), and a notify, which ends the
- * wait. At most one of each is in flight (kicks are sent once per poll(),
- * the front sends a notify once per consumed one), so the pipe never fills. */
+/* The wake-up pipe carries three kinds of byte: a kick, which a change
+ * sends to get the table back from a blocked poll(), a notify, which ends the
+ * wait, and a select, which the select() helper sends when a device may be
+ * ready. At most one of each is in flight (kicks are sent once per poll(),
+ * the front sends a notify once per consumed one, the helper parks after
+ * each until a wait takes), so the pipe never fills. */
 #define KICK 0
 #define NOTIFY 1
+#define SELECT 2
+
+static int send_byte(aio_poller_t* p, char c);
+
+static int select_wake(void* arg) {
+  return send_byte((aio_poller_t*)arg, SELECT);
+}
 
 int aio_poller_create(aio_poller_t** out) {
   int err;
@@ -89,9 +104,12 @@ int aio_poller_create(aio_poller_t** out) {
   err = aio_fd_pipe(p->wake);
   if (err != 0)
     goto fail_alloc;
-  err = -pthread_mutex_init(&p->lock, NULL);
+  err = aio_select_create(&p->sel, select_wake, p);
   if (err != 0)
     goto fail_pipe;
+  err = -pthread_mutex_init(&p->lock, NULL);
+  if (err != 0)
+    goto fail_select;
   err = -pthread_cond_init(&p->idle, NULL);
   if (err != 0)
     goto fail_mutex;
@@ -109,6 +127,8 @@ fail_idle:
   pthread_cond_destroy(&p->idle);
 fail_mutex:
   pthread_mutex_destroy(&p->lock);
+fail_select:
+  aio_select_destroy(p->sel);
 fail_pipe:
   close(p->wake[0]);
   close(p->wake[1]);
@@ -120,6 +140,7 @@ fail_alloc:
 }
 
 void aio_poller_destroy(aio_poller_t* p) {
+  aio_select_destroy(p->sel); /* joins the helper, which writes to wake */
   close(p->wake[0]);
   close(p->wake[1]);
   pthread_cond_destroy(&p->done);
@@ -144,15 +165,18 @@ static int send_byte(aio_poller_t* p, char c) {
   return r < 0 ? -errno : 0;
 }
 
-/* Empties the pipe; 1 if a notify was in it. */
-static int drain(aio_poller_t* p) {
+/* Empties the pipe; 1 if a notify was in it, and *selected = 1 if a
+ * select byte was. */
+static int drain(aio_poller_t* p, int* selected) {
   char buf[64];
   ssize_t n, i;
   int notified = 0;
   do {
     n = read(p->wake[0], buf, sizeof(buf));
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
       notified |= buf[i] == NOTIFY;
+      *selected |= buf[i] == SELECT;
+    }
   } while (n > 0 || (n < 0 && errno == EINTR));
   return notified;
 }
@@ -192,13 +216,18 @@ static void disarm(struct pollfd* pf) {
   pf->events = 0;
 }
 
-static void arm(aio_poller_t* p, int slot) {
+static int arm(aio_poller_t* p, int slot) {
   struct pollfd* pf = &p->pfds[slot];
   const aio__reg_t* r = &p->regs[slot];
+  if (r->selected) {
+    disarm(pf);
+    return aio_select_watch(p->sel, r->fd, r->interest, 0);
+  }
   pf->events = aio_poll_events(r->interest);
   pf->fd = pf->events != 0 ? r->fd : -1;
   /* Only a poll() made after this change may report the fd. */
   pf->revents = 0;
+  return 0;
 }
 
 /* The most fds one poll() takes here: the soft RLIMIT_NOFILE, asked at
@@ -279,6 +308,7 @@ int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
   p->regs[slot].key = key;
   p->regs[slot].interest = interest;
   p->regs[slot].mode = mode;
+  p->regs[slot].selected = 0;
   arm(p, slot);
   p->slots[fd] = slot;
 out:
@@ -304,7 +334,7 @@ int aio_poller_modify(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
   p->regs[slot].key = key;
   p->regs[slot].interest = interest;
   p->regs[slot].mode = mode;
-  arm(p, slot);
+  err = arm(p, slot);
 out:
   end_change(p, queued);
   pthread_mutex_unlock(&p->lock);
@@ -324,6 +354,8 @@ int aio_poller_delete(aio_poller_t* p, int fd) {
     err = -ENOENT;
     goto out;
   }
+  if (p->regs[slot].selected)
+    (void)aio_select_watch(p->sel, fd, 0, 0); /* only shrinks: cannot fail */
   /* Swap with the last slot; its revents travel with it, so a result of the
    * poll() this change interrupted is still found. */
   last = --p->nfds;
@@ -339,6 +371,48 @@ out:
   return err;
 }
 
+/* POLLNVAL for an fd that is open (fcntl() says so) is the kernel refusing
+ * the fd, not the fd being closed: from now on select.c watches it, still
+ * armed (nothing was reported). 1 if so. */
+static int to_select(aio_poller_t* p, int slot) {
+  aio__reg_t* r = &p->regs[slot];
+  if (fcntl(r->fd, F_GETFD) < 0)
+    return 0;
+  r->selected = 1;
+  if (arm(p, slot) != 0) {
+    r->selected = 0;
+    return 0; /* out of memory: reported as before, then quiet */
+  }
+  return 1;
+}
+
+/* What select.c found ready, appended to out[total..capacity). */
+static int collect_selected(aio_poller_t* p, aio_event_t* out, int capacity,
+                            int total) {
+  aio_event_t* got = out + total;
+  int n, i, kept = 0;
+  n = aio_select_take(p->sel, got, capacity - total);
+  if (n < 0)
+    return n;
+  for (i = 0; i < n; i++) {
+    int fd = (int)got[i].key, slot = lookup(p, fd);
+    aio__reg_t* r = &p->regs[slot];
+    uint32_t f = got[i].flags;
+    if (slot == 0 || !r->selected)
+      continue;
+    f &= r->interest | AIO_HANGUP | AIO_ERROR;
+    if (f == 0)
+      continue;
+    /* One-shot: quiet until modify. A closed fd (AIO_ERROR alone): select.c
+     * has forgotten it already, as a POLLNVAL slot stays quiet. */
+    if (r->mode == AIO_MODE_ONESHOT)
+      (void)aio_select_watch(p->sel, fd, 0, 0);
+    got[kept].key = r->key;
+    got[kept++].flags = f;
+  }
+  return total + kept;
+}
+
 /* Takes up to `capacity` results of the last poll(), `ready` being an upper
  * bound on how many slots hold one. The scan resumes where the previous one
  * stopped, so that with a small capacity the slots past it are not starved
@@ -350,7 +424,9 @@ static int collect(aio_poller_t* p, aio_event_t* out, int capacity, int ready) {
   int total = 0;
   for (; left > 0 && ready > 0; left--) {
     struct pollfd* pf = &p->pfds[slot];
-    if (pf->revents != 0) {
+    if ((pf->revents & POLLNVAL) && to_select(p, slot)) {
+      ready--;
+    } else if (pf->revents != 0) {
       if (total == capacity)
         break;
       ready--;
@@ -384,7 +460,7 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
                     void* scratch, int64_t timeout_ns, int* woken) {
   struct pollfd* pfds;
   nfds_t nfds;
-  int n, err, ready, broken, total = 0;
+  int n, err, ready, broken, selected = 0, total = 0;
   (void)scratch;
   pthread_mutex_lock(&p->lock);
   pfds = p->pfds;
@@ -401,7 +477,7 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
   ready = n > 0 && pfds[0].revents != 0;
   broken = ready && (pfds[0].revents & (POLLERR | POLLNVAL));
   if (ready || p->kicked)
-    *woken = drain(p);
+    *woken = drain(p, &selected);
   p->kicked = 0;
   /* Apply the queued changes before taking results (pfds may move): an fd
    * deleted while poll() was blocked has left the table by then, so it is
@@ -418,6 +494,8 @@ int aio_poller_wait(aio_poller_t* p, aio_event_t* out, int capacity,
     total = -EBADF; /* someone closed our pipe: say so, do not spin */
   else if (n > ready)
     total = collect(p, out, capacity, n - ready);
+  if (selected && total >= 0)
+    total = collect_selected(p, out, capacity, total);
   pthread_mutex_unlock(&p->lock);
   if (total != 0 || *woken || timeout_ns == 0)
     return total;

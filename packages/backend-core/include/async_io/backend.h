@@ -166,6 +166,40 @@ void* aio_regs_reserve(aio_regs_t* t, int fd);
  * modify makes an event the kernel handed out under the old one stale. */
 uintptr_t aio_regs_new_gen(aio_regs_t* t);
 
+/* The select() path (select.c), for fds a kernel poller refuses or
+ * misreports: macOS poll() answers POLLNVAL for character devices, macOS
+ * kqueue refuses /dev/tty with EINVAL. libuv's uv__stream_try_select()
+ * (src/unix/stream.c) is the model: a helper thread blocks in select() over
+ * fd sets sized to the highest fd (not FD_SETSIZE) and a pipe interrupts it.
+ * It never reports events itself: when a watched fd may be ready it calls
+ * `wake` (the mechanism's own wake-up, distinct from notify) and parks; the
+ * mechanism's wait then calls aio_select_take(), which asks select() again
+ * with a zero timeout and lets the helper go on. So a wait reports what is
+ * ready at that moment, a level registration fires on every wait while
+ * ready, and nothing spins while nobody waits. */
+
+/* What `fd` is ready for right now among `interest` (select(), zero
+ * timeout): AIO_* bits, AIO_ERROR if fd is not open, or -errno. */
+int aio_select_now(int fd, unsigned interest);
+
+typedef struct aio_select_s aio_select_t;
+
+/* No thread starts until the first fd is watched. */
+int aio_select_create(aio_select_t** out, int (*wake)(void* arg), void* arg);
+/* Stops and joins the helper, closes what it opened, frees. */
+void aio_select_destroy(aio_select_t* s);
+/* Watches fd for `interest` (replacing what it had); interest 0 stops
+ * watching it. `edge`: a direction is reported when it turns ready, not at
+ * every take while it stays ready (select() cannot see edges: select.c says
+ * how it approximates them, never losing one). 0 or -errno (-ENOMEM, or the
+ * thread could not start). */
+int aio_select_watch(aio_select_t* s, int fd, unsigned interest, int edge);
+/* Stores at most `room` events, key = the fd, flags = what it is ready for
+ * now (AIO_ERROR alone for a watched fd that was closed, which stops
+ * watching it); the count. The helper selects again afterwards; what did not
+ * fit calls `wake` again. */
+int aio_select_take(aio_select_t* s, aio_event_t* out, int room);
+
 /* A backend built where its mechanism does not exist compiles only its
  * src/no-<mechanism>.c, which defines this name, with backend-core's
  * src/stub.c, which fails every call with ENOSYS (libuv's no-*.c idiom). */

@@ -8,8 +8,10 @@
 #include <pthread.h>
 
 #include <sys/event.h>
+#include <sys/stat.h>
 
 #include "harness.h"
+#include "devices.h"
 
 #ifndef PROFILE
 #define PROFILE "default"
@@ -447,6 +449,70 @@ static void t_shim(void) {
   close(pr[1]);
 }
 
+/* macOS kqueue never reports the last writer's close of a named FIFO
+ * (golang/go#24164, oven-sh/bun#37823): the emulation's fifo-no-eof quirk
+ * answers so, kqueue.c's probe finds it out at the first named FIFO and
+ * watches those with select(), so that the EOF is reported. */
+static void t_named_fifo(void) {
+  char dir[] = "/tmp/kq-fifo-XXXXXX", path[64];
+  aio_event_t ev[4];
+  int r, w, n;
+  aio_front_t* p;
+  setenv("KQ_SHIM_QUIRKS", "fifo-no-eof", 1);
+  if (mkdtemp(dir) == NULL)
+    die("mkdtemp");
+  snprintf(path, sizeof(path), "%s/f", dir);
+  if (mkfifo(path, 0600) < 0)
+    die("mkfifo");
+  r = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  w = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (r < 0 || w < 0)
+    die("open fifo");
+  unlink(path);
+  rmdir(dir);
+  p = mk();
+  check(aio_front_add(p, r, 21, AIO_READABLE, AIO_MODE_ONESHOT) == 0,
+        "named fifo: add");
+  send1(w);
+  n = aio_front_wait(p, ev, 4, MS(1000));
+  check(n == 1 && ev[0].key == 21 && (ev[0].flags & AIO_READABLE),
+        "named fifo: readable with data (n=%d)", n);
+  drain(r);
+  aio_front_modify(p, r, 22, AIO_READABLE, AIO_MODE_ONESHOT);
+  check(aio_front_wait(p, ev, 4, MS(50)) == 0, "named fifo: then quiet");
+  close(w);
+  n = aio_front_wait(p, ev, 4, MS(1000));
+  check(n == 1 && ev[0].key == 22 && (ev[0].flags & AIO_READABLE),
+        "named fifo: the last writer's close is reported (n=%d)", n);
+  check(read(r, path, 1) == 0, "named fifo: and read() says EOF");
+  aio_front_delete(p, r);
+  close(r);
+  aio_front_destroy(p);
+  unsetenv("KQ_SHIM_QUIRKS");
+}
+
+/* macOS kqueue refuses /dev/tty and other devices with EINVAL
+ * (oven-sh/bun#24162, tokio-rs/mio#1377, crossterm#996): the emulation's
+ * device-einval quirk answers so for every character device, and kqueue.c
+ * must watch them with select() instead, in every mode. */
+static void t_devices(void) {
+  int m, s, kq, r;
+  struct kevent kev;
+  setenv("KQ_SHIM_QUIRKS", "device-einval", 1);
+  open_pty(&m, &s);
+  kq = kqueue();
+  EV_SET(&kev, (uintptr_t)m, EVFILT_READ, EV_ADD, 0, 0, NULL);
+  r = kevent(kq, &kev, 1, NULL, 0, NULL);
+  check(r < 0 && errno == EINVAL,
+        "device-einval: the emulation refuses a pty with EINVAL (%d)", r);
+  close(kq);
+  close(m);
+  close(s);
+  t_device_poller();
+  t_device_edge();
+  unsetenv("KQ_SHIM_QUIRKS");
+}
+
 int main(void) {
   harness_start();
   t_identity();
@@ -456,5 +522,7 @@ int main(void) {
   t_write_eof_after_shutdown();
   t_timeouts();
   t_shim();
+  t_named_fifo();
+  t_devices();
   return harness_end();
 }

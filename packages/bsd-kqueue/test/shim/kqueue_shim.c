@@ -25,6 +25,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -99,6 +100,18 @@ static int fail(int err) {
  *                   non-zero timeout) fails with ETIMEDOUT, once, as seen on
  *                   macOS (golang/go#59679). Fires again only after a
  *                   kevent() call saw the variable not naming it.
+ *   device-einval   EV_ADD of EVFILT_READ or EVFILT_WRITE on a character
+ *                   device fails with EINVAL, as macOS kqueue answers for
+ *                   /dev/tty and other devices without a kqfilter
+ *                   (oven-sh/bun#24162, tokio-rs/mio#1377,
+ *                   crossterm-rs/crossterm#996; libuv probes for it in
+ *                   uv__stream_try_select()). Real macOS takes pty masters;
+ *                   here every character device is refused, ptys included,
+ *                   so that the tests can use ptys.
+ *   fifo-no-eof     EVFILT_READ on a named FIFO never reports the last
+ *                   writer's close: no EV_EOF, and not ready at EOF, as on
+ *                   macOS (golang/go#24164, oven-sh/bun#37823). Pipes from
+ *                   pipe() are not affected.
  * Not a quirk but every BSD's behaviour, so always on: EVFILT_WRITE reports
  * EV_EOF once the socket cannot send more, including after our own
  * shutdown(SHUT_WR) (see fd_event()). */
@@ -423,6 +436,19 @@ static int cant_send_more(int fd) {
   return send(fd, "", 0, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno == EPIPE;
 }
 
+/* A FIFO with a name (mkfifo), as opposed to one from pipe(): Linux names
+ * the latter "pipe:[ino]" in /proc/self/fd. */
+static int named_fifo(int fd) {
+  char path[64], target[16];
+  struct stat st;
+  ssize_t n;
+  if (fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode))
+    return 0;
+  snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+  n = readlink(path, target, sizeof(target));
+  return n > 0 && !(n >= 5 && memcmp(target, "pipe:", 5) == 0);
+}
+
 /* f_event for fd filters, asked of poll(2). Fills what the kernel would
  * report: EV_EOF, fflags (the socket error) and data (bytes readable).
  * Differs: Linux cannot read a socket's pending error without clearing it,
@@ -452,6 +478,10 @@ static int fd_event(const knote_t* kn, unsigned short* flags, unsigned* fflags,
       ready = (rev & (POLLIN | POLLRDHUP | POLLHUP | POLLERR)) != 0;
       if (rev & (POLLRDHUP | POLLHUP))
         *flags |= EV_EOF;
+      if ((*flags & EV_EOF) && quirk("fifo-no-eof") && named_fifo(fd)) {
+        *flags &= (unsigned short)~EV_EOF;
+        ready = (rev & POLLIN) != 0;
+      }
       if (ioctl(fd, FIONREAD, &n) == 0)
         *data = n;
       break;
@@ -542,6 +572,8 @@ static int attach_check(int kqfd, int fd, short filter) {
   }
   if (filter == KQ_SHIM_EVFILT_EXCEPT && !S_ISSOCK(st.st_mode))
     return EINVAL; /* Differs: OpenBSD also takes ptys. */
+  if (S_ISCHR(st.st_mode) && quirk("device-einval"))
+    return EINVAL;
   if (filter == EVFILT_WRITE && S_ISFIFO(st.st_mode)) {
     /* pipe_kqfilter(): "other end of pipe has been closed" -> EPIPE. */
     pfd.fd = fd;

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include "harness.h"
+#include "devices.h"
 
 static void t_identity(void) {
   aio_front_t* p = mk();
@@ -393,6 +394,9 @@ int main(int argc, char** argv) {
   t_eintr();
   t_closed_without_delete();
   t_nfds_limit();
+  t_device_fd_checks();
+  t_device_poller();
+  t_device_edge();
 #ifdef AIO_POLL_NFDS_MAX
   short_only = 1; /* the darwin profile: the nfds limit is its point */
 #endif
