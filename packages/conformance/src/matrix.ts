@@ -7,7 +7,7 @@
  * @example
  * for (const t of backendTargets('kqueue', join(__dirname, '..'))) describeConformance(t);
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backendRow, type BackendName, servesPlatform } from '@async-io/backend-core';
 import { describe, it } from 'vitest';
@@ -22,11 +22,18 @@ export interface BackendTarget {
   label: string;
 }
 
+/** The package's `/internal` entry, read from its manifest: a package cannot be resolved by name from its own directory unless it is a dependency there. */
+function internalModule(packageDir: string): string {
+  const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
+  const entry = manifest.exports['./internal'];
+  return join(packageDir, typeof entry === 'string' ? entry : (entry.require ?? entry.default));
+}
+
 export function backendTargets(name: BackendName, packageDir: string, platform: string = process.platform): BackendTarget[] {
   const row = backendRow(name)!;
   const out: BackendTarget[] = [];
   if (servesPlatform(name, platform)) {
-    out.push({ kind: 'real', modulePath: require.resolve(`${row.package}/internal`, { paths: [packageDir] }), label: `${name} (${platform} kernel)` });
+    out.push({ kind: 'real', modulePath: internalModule(packageDir), label: `${name} (${platform} kernel)` });
   }
   const emulation = join(packageDir, 'test', 'emulated.cjs');
   if (platform === 'linux' && !servesPlatform(name, platform) && existsSync(emulation)) {

@@ -7,10 +7,12 @@
  * exits and signals run (libuv drops signals that do not fit its pipe while
  * nobody reads it). The budget is per thread and comes back when the loop
  * turns.
- * @internal
  */
 
-/** Completions at once per loop turn. tokio's budget is 128 per task poll. */
+/**
+ * Completions at once per loop turn. tokio's budget is 128 per task poll.
+ * @internal
+ */
 export const BUDGET = 128;
 
 const immediate: (fn: () => void) => unknown =
