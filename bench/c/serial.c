@@ -158,9 +158,13 @@ int main(int argc, char** argv) {
     int64_t ns = now_ns() - t0, cpu = cpu_ns() - c0;
     close(go[1]);
     waitpid(pid, NULL, 0);
-    printf("{\"ok\":true,\"contender\":\"serial-c\",\"workload\":\"throughput\",\"bytes\":%ld,\"reads\":%ld,"
-           "\"ns_per_event\":%.1f,\"events\":%ld,\"bytes_per_s\":%.1f,\"cpu_ns_per_mib\":%.1f}\n",
-           total, reads, (double)ns / reads, reads, total / (ns / 1e9), cpu / (total / 1048576.0));
+    printf(
+        "{\"ok\":true,\"contender\":\"serial-c\",\"workload\":\"throughput\","
+        "\"bytes\":%ld,\"reads\":%ld,"
+        "\"ns_per_event\":%.1f,\"events\":%ld,\"bytes_per_s\":%.1f,\"cpu_ns_"
+        "per_mib\":%.1f}\n",
+        total, reads, (double)ns / reads, reads, total / (ns / 1e9),
+        cpu / (total / 1048576.0));
     return 0;
   }
   if (strcmp(mode, "latency") == 0) {
@@ -202,12 +206,17 @@ int main(int argc, char** argv) {
     close(port);
     waitpid(pid, NULL, 0);
     qsort(t, (size_t)samples, sizeof(int64_t), cmp64);
-    printf("{\"ok\":true,\"contender\":\"serial-c\",\"workload\":\"latency\",\"samples\":%ld,\"p50_ns\":%lld,"
-           "\"p99_ns\":%lld,\"cpu_ns_per_rtt\":%.1f}\n",
-           samples, (long long)t[samples / 2], (long long)t[samples * 99 / 100], (double)cpu / samples);
+    printf(
+        "{\"ok\":true,\"contender\":\"serial-c\",\"workload\":\"latency\","
+        "\"samples\":%ld,\"p50_ns\":%lld,"
+        "\"p99_ns\":%lld,\"cpu_ns_per_rtt\":%.1f}\n",
+        samples, (long long)t[samples / 2], (long long)t[samples * 99 / 100],
+        (double)cpu / samples);
     free(t);
     return 0;
   }
-  fprintf(stderr, "usage: serial device bytes=N | echo | throughput bytes=N | latency samples=N\n");
+  fprintf(stderr,
+          "usage: serial device bytes=N | echo | throughput bytes=N | latency "
+          "samples=N\n");
   return 2;
 }

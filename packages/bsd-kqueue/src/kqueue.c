@@ -517,6 +517,11 @@ static void set_reg(aio__reg_t* r, uintptr_t gen, uint32_t key,
   r->broken = broken;
 }
 
+static int is_device(int fd) {
+  struct stat st;
+  return fstat(fd, &st) == 0 && S_ISCHR(st.st_mode);
+}
+
 int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
                    aio_mode_t mode) {
   aio__reg_t* r;
@@ -555,10 +560,11 @@ int aio_poller_add(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
   } else {
     err = arm(p, fd, 0, mode, interest, mode, gen, &now, &broken, &refused);
   }
-  if (refused & (AIO_READABLE | AIO_WRITABLE)) {
-    /* The kernel's answer, not the OS name, sends the fd to select(): its
-     * read or write filter refused with EINVAL or ENODEV (a refused
-     * priority filter alone stays EINVAL: sockets only, as documented). */
+  if ((refused & (AIO_READABLE | AIO_WRITABLE)) && S_ISCHR(st.st_mode)) {
+    /* The kernel's answer, not the OS name, sends the fd to select(): a
+     * device whose read or write filter it refused with EINVAL or ENODEV (a
+     * refused priority filter alone stays EINVAL: sockets only, as
+     * documented; another kqueue's fd stays EINVAL, as the kernel says). */
     disarm(p, fd, now);
     now = 0;
     broken = 0;
@@ -611,7 +617,7 @@ int aio_poller_modify(aio_poller_t* p, int fd, uint32_t key, unsigned interest,
   }
   err = arm(p, fd, r->knotes, r->mode, interest, mode, gen, &now, &broken,
             &refused);
-  if (refused & (AIO_READABLE | AIO_WRITABLE)) {
+  if ((refused & (AIO_READABLE | AIO_WRITABLE)) && is_device(fd)) {
     /* Added with no filter the kernel could refuse: as in add. */
     disarm(p, fd, now);
     err = aio_select_watch(p->sel, fd, interest, is_edge(mode));
