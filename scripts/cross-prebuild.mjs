@@ -146,6 +146,10 @@ export async function crossBuild({ pkg, target, zig, outDir, strict = false, wer
     '-DBUILDING_NODE_EXTENSION', '-D_LARGEFILE_SOURCE', '-D_FILE_OFFSET_BITS=64',
     `-DNODE_GYP_MODULE_NAME=${gyp.name}`,
     ...(t.platform === 'darwin' ? ['-Wl,-undefined,dynamic_lookup'] : []),
+    // Lazy binding, as node-gyp's own builds: Deno and Bun do not export every
+    // libuv function the Node-only drivers call (uv_prepare_init...), and an
+    // addon bound at load would not load there at all.
+    ...(t.platform === 'linux' ? ['-Wl,-z,lazy'] : []),
     '-o', `${file}.tmp`,
     ...gyp.sources,
   ];
