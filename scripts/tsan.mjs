@@ -53,9 +53,9 @@ function build(b) {
   writeFileSync(
     wrapper,
     `'use strict';
-const core = require(${JSON.stringify(join(root, 'packages', 'backend-core'))});
+const core = require(${JSON.stringify(join(root, 'packages', 'backend-core', 'dist', 'internal.js'))});
 const file = ${JSON.stringify(file)};
-module.exports = core.fromAddon({ addon: require(file), file, prebuilt: false });
+module.exports = { ...core.fromAddon({ addon: require(file), file, prebuilt: false }), Events: core.Events };
 `,
   );
   return { pkg: b.package, wrapper };
@@ -77,7 +77,7 @@ function main() {
     hook,
     `'use strict';
 const Module = require('node:module');
-const map = ${JSON.stringify(Object.fromEntries(built.map((b) => [b.pkg, b.wrapper])))};
+const map = ${JSON.stringify(Object.fromEntries(built.flatMap((b) => [[b.pkg, b.wrapper], [`${b.pkg}/internal`, b.wrapper]])))};
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, ...rest) {
   return map[request] ?? resolve.call(this, request, ...rest);
