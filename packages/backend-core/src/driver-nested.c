@@ -74,12 +74,8 @@ static void close_handles(aio_reactor_t* r) {
 }
 
 static int ref(aio_reactor_t* r, int on) {
-  if (r->poll.data == r) {
-    if (on)
-      uv_ref((uv_handle_t*)&r->poll);
-    else
-      uv_unref((uv_handle_t*)&r->poll);
-  }
+  if (r->poll.data == r)
+    aio_uv_ref(&r->poll, on);
   return 0;
 }
 

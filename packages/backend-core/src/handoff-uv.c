@@ -32,12 +32,8 @@ static void close_handle(aio_reactor_t* r) {
 }
 
 static int ref(aio_reactor_t* r, int on) {
-  if (r->async.data == r) {
-    if (on)
-      uv_ref((uv_handle_t*)&r->async);
-    else
-      uv_unref((uv_handle_t*)&r->async);
-  }
+  if (r->async.data == r)
+    aio_uv_ref(&r->async, on);
   return 0;
 }
 

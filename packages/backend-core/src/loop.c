@@ -80,11 +80,14 @@ void aio_loop_close(aio_reactor_t* r, uv_close_cb cb) {
     uv_close((uv_handle_t*)&r->idle, cb);
 }
 
-void aio_loop_ref(aio_reactor_t* r, int on) {
-  if (r->idle.data != r)
-    return;
+void aio_uv_ref(void* handle, int on) {
   if (on)
-    uv_ref((uv_handle_t*)&r->idle);
+    uv_ref((uv_handle_t*)handle);
   else
-    uv_unref((uv_handle_t*)&r->idle);
+    uv_unref((uv_handle_t*)handle);
+}
+
+void aio_loop_ref(aio_reactor_t* r, int on) {
+  if (r->idle.data == r)
+    aio_uv_ref(&r->idle, on);
 }

@@ -158,6 +158,8 @@ void aio_loop_busy(aio_reactor_t* r);
 void aio_loop_halt(aio_reactor_t* r);
 void aio_loop_close(aio_reactor_t* r, uv_close_cb cb);
 void aio_loop_ref(aio_reactor_t* r, int on);
+/* uv_ref() or uv_unref() of a handle, as `on` says. */
+void aio_uv_ref(void* handle, int on);
 
 /* driver-thread.c: the loop thread's side of either hand-off. */
 void aio_thread_take_batch(aio_reactor_t* r);
