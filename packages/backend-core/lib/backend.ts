@@ -1,5 +1,5 @@
 import { codedError } from './errors.js';
-import { FLAG_ERROR, FLAG_HANGUP, FLAG_PRIORITY, FLAG_READABLE, FLAG_WRITABLE } from './events.js';
+import { FLAG_ERROR, FLAG_GONE, FLAG_HANGUP, FLAG_PRIORITY, FLAG_READABLE, FLAG_WRITABLE } from './events.js';
 import { defineFdHelpers, type FdHelpers } from './fd.js';
 import { loadAddon } from './load.js';
 import type { NativeAddon, NativeHandle } from './native.js';
@@ -53,7 +53,7 @@ export function fromAddon(loaded: { addon: NativeAddon; file: string; prebuilt: 
  */
 function checkConstants(addon: NativeAddon, file: string): void {
   const c = addon.constants;
-  const ours = { readable: FLAG_READABLE, writable: FLAG_WRITABLE, priority: FLAG_PRIORITY, hangup: FLAG_HANGUP, error: FLAG_ERROR };
+  const ours = { readable: FLAG_READABLE, writable: FLAG_WRITABLE, priority: FLAG_PRIORITY, hangup: FLAG_HANGUP, error: FLAG_ERROR, gone: FLAG_GONE };
   const same =
     c !== null &&
     typeof c === 'object' &&

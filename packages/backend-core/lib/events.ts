@@ -7,6 +7,7 @@ export const FLAG_WRITABLE = 0x02;
 export const FLAG_PRIORITY = 0x04;
 export const FLAG_HANGUP = 0x08;
 export const FLAG_ERROR = 0x10;
+export const FLAG_GONE = 0x20;
 
 /** One readiness event, built on demand by {@link Events.at}. */
 export interface PollEvent {
@@ -16,6 +17,12 @@ export interface PollEvent {
   readonly priority: boolean;
   readonly hangup: boolean;
   readonly error: boolean;
+  /**
+   * The fd was closed (or closed and its number reused) behind the
+   * registration's back: the registration is gone, and this is its last
+   * event (`error` is set too). Delete or re-add the fd; nothing else comes.
+   */
+  readonly gone: boolean;
 }
 
 export const MAX_EVENTS_CAPACITY = 1 << 20;
@@ -75,6 +82,7 @@ export class Events implements Iterable<PollEvent> {
       priority: (flags & FLAG_PRIORITY) !== 0,
       hangup: (flags & FLAG_HANGUP) !== 0,
       error: (flags & FLAG_ERROR) !== 0,
+      gone: (flags & FLAG_GONE) !== 0,
     };
   }
 

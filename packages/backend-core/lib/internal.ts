@@ -7,7 +7,7 @@
 export * from './index.js';
 export * from './errors.js';
 export * from './validate.js';
-export { FLAG_ERROR, FLAG_HANGUP, FLAG_PRIORITY, FLAG_READABLE, FLAG_WRITABLE, MAX_EVENTS_CAPACITY } from './events.js';
+export { FLAG_ERROR, FLAG_GONE, FLAG_HANGUP, FLAG_PRIORITY, FLAG_READABLE, FLAG_WRITABLE, MAX_EVENTS_CAPACITY } from './events.js';
 export { definePoller, interestBits, modeNumber, POLL_MODES, type DefinedPoller } from './poller.js';
 export * from './native.js';
 export { defineFdHelpers } from './fd.js';

@@ -20,8 +20,12 @@ export type ReactorHandle = { readonly __brand: 'async-io.reactor' };
  * definitions (backend-core's src/constants.c): TypeScript keeps no copy.
  */
 export interface NativeConstants {
-  /** AIO_READABLE ... AIO_ERROR: interest bits and the flags word of each event */
-  readonly flags: { readonly readable: number; readonly writable: number; readonly priority: number; readonly hangup: number; readonly error: number };
+  /**
+   * AIO_READABLE ... AIO_ERROR: interest bits and the flags word of each
+   * event; AIO_GONE (delivered only, with `error`): the fd was closed or
+   * reused behind the registration's back, which is gone.
+   */
+  readonly flags: { readonly readable: number; readonly writable: number; readonly priority: number; readonly hangup: number; readonly error: number; readonly gone: number };
   /**
    * AIO_CAP_* bits of `caps`. `queued`: events are queued with the readiness
    * of the moment they fired (event ports), so a consumer rechecks them.
@@ -58,6 +62,8 @@ export interface NativeAddon {
   delete(h: NativeHandle, fd: number): void;
   wait(h: NativeHandle, batch: Uint32Array, timeoutMs: number): number;
   notify(h: NativeHandle): void;
+  /** Reports (at the next wait) every registration whose fd was closed or reused behind its back; how many. */
+  sweep(h: NativeHandle): number;
   pipe(): [number, number];
   socketpair(): [number, number];
   read(fd: number, buf: ArrayBufferView): number | null;

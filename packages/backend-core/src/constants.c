@@ -2,7 +2,7 @@
  * TypeScript and C, taken from the C definitions so that JavaScript keeps no
  * copy (lib/native.ts freezes what it reads). Plain objects of uint32 values:
  *
- *   { flags:   { readable, writable, priority, hangup, error },
+ *   { flags:   { readable, writable, priority, hangup, error, gone },
  *     caps:    { level, edge, priority, queued },
  *     modes:   { oneshot, level, edge, 'edge-oneshot' },
  *     drivers: { nested, thread, external, auto },
@@ -41,7 +41,7 @@ napi_status aio_define_constants(napi_env env, napi_value exports) {
   static const aio_constant_t flags[] = {
       {"readable", AIO_READABLE}, {"writable", AIO_WRITABLE},
       {"priority", AIO_PRIORITY}, {"hangup", AIO_HANGUP},
-      {"error", AIO_ERROR},
+      {"error", AIO_ERROR}, {"gone", AIO_GONE},
   };
   static const aio_constant_t caps[] = {
       {"level", AIO_CAP_LEVEL},

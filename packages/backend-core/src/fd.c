@@ -14,6 +14,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#if defined(__APPLE__)
+#include <libproc.h>
+#elif defined(__FreeBSD__)
+#include <sys/user.h>
+#endif
+
 #include "internal.h"
 
 /* pipe2() with O_CLOEXEC: Linux, the BSDs, illumos. Not macOS. */
@@ -211,6 +217,44 @@ int aio_fd_recheck(const int32_t* fds, aio_event_t* events, int n) {
     }
   }
   return 0;
+}
+
+/* A socket's st_ino is 0 on macOS and FreeBSD (their soo_stat() fills in
+ * only the mode), so two sockets would look like one file: ask the kernel
+ * for the socket's own handle instead (proc_pidfdinfo(), fcntl(F_KINFO),
+ * FreeBSD 13.1). Elsewhere sockets have inodes (Linux sockfs, illumos). */
+static uint64_t socket_handle(int fd) {
+#if defined(__APPLE__)
+  struct socket_fdinfo si;
+  if (proc_pidfdinfo(getpid(), fd, PROC_PIDFDSOCKETINFO, &si, sizeof(si)) ==
+      (int)sizeof(si))
+    return si.psi.soi_so;
+#elif defined(__FreeBSD__) && defined(F_KINFO)
+  struct kinfo_file kf;
+  memset(&kf, 0, sizeof(kf));
+  kf.kf_structsize = sizeof(kf);
+  if (fcntl(fd, F_KINFO, &kf) == 0 && kf.kf_type == KF_TYPE_SOCKET)
+    return kf.kf_un.kf_sock.kf_sock_pcb;
+#else
+  (void)fd;
+#endif
+  return 0;
+}
+
+int aio_fd_identity(int fd, aio_fd_id_t* out) {
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return -errno;
+  out->dev = st.st_dev;
+  out->ino = st.st_ino;
+  out->type = st.st_mode & S_IFMT;
+  out->sock = S_ISSOCK(st.st_mode) && st.st_ino == 0 ? socket_handle(fd) : 0;
+  return 0;
+}
+
+int aio_fd_same_file(const aio_fd_id_t* a, const aio_fd_id_t* b) {
+  return a->dev == b->dev && a->ino == b->ino && a->type == b->type &&
+         a->sock == b->sock;
 }
 
 int aio_fd_stat(int fd, aio_fd_stat_t* out, const char** syscall) {

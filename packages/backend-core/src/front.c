@@ -4,11 +4,29 @@
  * -EINTR against one deadline, so that a mechanism file (backend.h) only
  * makes its syscalls. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "internal.h"
+
+/* A registration as the front keeps it: the caller's key, the fd and the
+ * file it named when registered. The mechanism is given the slot's own key
+ * (slot | generation << 24), never the caller's: callers may share keys, and
+ * an event of a slot freed since cannot reach its next holder. */
+typedef struct {
+  uint32_t key; /* the caller's */
+  int fd;
+  aio_fd_id_t id;
+  unsigned char gen;
+  unsigned char used;
+  unsigned char retired; /* the kernel may still hold it: never reused */
+} front_reg_t;
+
+#define SLOT_BITS 24
+#define SLOT_MASK ((1u << SLOT_BITS) - 1)
 
 struct aio_front_s {
   aio_poller_t* poller;
@@ -19,6 +37,17 @@ struct aio_front_s {
   atomic_int waiting;
   void* scratch; /* the mechanism's kernel events, grown to the largest wait */
   int scratch_cap;
+  /* The registrations, and everything below. Never held across a
+   * mechanism's wait (its add/modify/delete may wait for the waiter). */
+  pthread_mutex_t lock;
+  front_reg_t* regs;
+  uint32_t nregs, cap_regs;
+  uint32_t* free; /* slots to reuse */
+  uint32_t nfree;
+  int* by_fd; /* fd -> slot + 1, 0: none */
+  int by_fd_len;
+  uint32_t* gone; /* caller keys to report AIO_GONE for at the next wait */
+  uint32_t ngone;
 };
 
 int aio_front_create(aio_front_t** out) {
@@ -26,8 +55,13 @@ int aio_front_create(aio_front_t** out) {
   aio_front_t* f = (aio_front_t*)calloc(1, sizeof(*f));
   if (f == NULL)
     return -ENOMEM;
+  if ((err = pthread_mutex_init(&f->lock, NULL)) != 0) {
+    free(f);
+    return -err;
+  }
   err = aio_poller_create(&f->poller);
   if (err < 0) {
+    pthread_mutex_destroy(&f->lock);
     free(f);
     return err;
   }
@@ -40,7 +74,12 @@ int aio_front_create(aio_front_t** out) {
 
 void aio_front_destroy(aio_front_t* f) {
   aio_poller_destroy(f->poller);
+  pthread_mutex_destroy(&f->lock);
   free(f->scratch);
+  free(f->regs);
+  free(f->free);
+  free(f->by_fd);
+  free(f->gone);
   free(f);
 }
 
@@ -76,26 +115,207 @@ static int check_registration(const aio_front_t* f, int fd, uint32_t key,
   return (f->caps & need) == need ? 0 : -ENOTSUP;
 }
 
+static uint32_t slot_key(const aio_front_t* f, uint32_t slot) {
+  return slot | ((uint32_t)f->regs[slot].gen << SLOT_BITS);
+}
+
+/* The live slot registered for fd, or -1. Under the lock. */
+static int slot_of(const aio_front_t* f, int fd) {
+  return fd < f->by_fd_len ? f->by_fd[fd] - 1 : -1;
+}
+
+/* A free slot for fd, its by_fd entry made: the slot, or -ENOMEM (nothing
+ * changed). The gone list grows with the slots, so that reporting a gone
+ * registration never needs memory. Under the lock. */
+static int take_slot(aio_front_t* f, int fd) {
+  uint32_t slot;
+  if (aio_fdtable_grow((void**)&f->by_fd, &f->by_fd_len, sizeof(int), fd) != 0)
+    return -ENOMEM;
+  if (f->nfree > 0) {
+    slot = f->free[--f->nfree];
+  } else {
+    if (f->nregs == f->cap_regs) {
+      uint32_t cap = f->cap_regs ? f->cap_regs * 2 : 64;
+      front_reg_t* regs;
+      uint32_t *fr, *gone;
+      if (cap > SLOT_MASK + 1u)
+        cap = SLOT_MASK + 1u;
+      if (cap == f->cap_regs)
+        return -ENOMEM; /* 2^24 registrations on one poller */
+      regs = (front_reg_t*)realloc(f->regs, cap * sizeof(*regs));
+      if (regs == NULL)
+        return -ENOMEM;
+      f->regs = regs;
+      fr = (uint32_t*)realloc(f->free, cap * sizeof(*fr));
+      if (fr == NULL)
+        return -ENOMEM;
+      f->free = fr;
+      gone = (uint32_t*)realloc(f->gone, cap * sizeof(*gone));
+      if (gone == NULL)
+        return -ENOMEM;
+      f->gone = gone;
+      f->cap_regs = cap;
+    }
+    slot = f->nregs++;
+    f->regs[slot].gen = 0;
+    f->regs[slot].retired = 0;
+  }
+  f->regs[slot].used = 1;
+  f->regs[slot].fd = fd;
+  f->by_fd[fd] = (int)slot + 1;
+  return (int)slot;
+}
+
+/* The slot no longer stands for a registration: events the kernel still
+ * hands out under its key are dropped. The slot is reused only once
+ * release_slot() says the mechanism let go of it. Under the lock. */
+static void unlink_slot(aio_front_t* f, uint32_t slot) {
+  front_reg_t* r = &f->regs[slot];
+  if (slot_of(f, r->fd) == (int)slot)
+    f->by_fd[r->fd] = 0;
+  r->used = 0;
+}
+
+/* After the mechanism's delete: `deleted` 0 if the kernel may still hold the
+ * registration (epoll keeps one whose fd was closed while its file stays
+ * open elsewhere, epoll(7) Q6), and the slot is then never reused. Under the
+ * lock. */
+static void release_slot(aio_front_t* f, uint32_t slot, int deleted) {
+  front_reg_t* r = &f->regs[slot];
+  if (!deleted) {
+    r->retired = 1;
+    return;
+  }
+  r->gen++;
+  f->free[f->nfree++] = slot;
+}
+
+/* The registration's fd no longer names its file: say so at the next wait,
+ * and let the mechanism go of it. Takes and gives back the lock. */
+static void drop_gone(aio_front_t* f, uint32_t slot, int report) {
+  int fd = f->regs[slot].fd, err;
+  if (report)
+    f->gone[f->ngone++] = f->regs[slot].key;
+  unlink_slot(f, slot);
+  pthread_mutex_unlock(&f->lock);
+  /* By number: poll and kqueue keep tables by fd; epoll finds the stale
+   * file only if the number still names it (it does not: ENOENT or EBADF,
+   * and the new file at the number is not ours or it would have its own
+   * slot). */
+  err = aio_poller_delete(f->poller, fd);
+  pthread_mutex_lock(&f->lock);
+  release_slot(f, slot, err == 0);
+}
+
+/* Does the fd of a live slot still name the file registered? */
+static int still_there(const front_reg_t* r) {
+  aio_fd_id_t now;
+  return aio_fd_identity(r->fd, &now) == 0 && aio_fd_same_file(&now, &r->id);
+}
+
 int aio_front_add(aio_front_t* f, int fd, uint32_t key, unsigned interest,
                   int mode) {
-  int err = check_registration(f, fd, key, interest, mode);
+  aio_fd_id_t id;
+  int err = check_registration(f, fd, key, interest, mode), slot, reported = 0;
   if (err != 0)
     return err;
-  return aio_poller_add(f->poller, fd, key, interest, (aio_mode_t)mode);
+  if ((err = aio_fd_identity(fd, &id)) != 0)
+    return err;
+  pthread_mutex_lock(&f->lock);
+  slot = slot_of(f, fd);
+  if (slot >= 0) {
+    if (aio_fd_same_file(&f->regs[slot].id, &id)) {
+      pthread_mutex_unlock(&f->lock);
+      return -EEXIST;
+    }
+    /* Closed and reused behind the holder's back: the holder is gone. */
+    drop_gone(f, (uint32_t)slot, 1);
+    reported = 1;
+    if (slot_of(f, fd) >= 0) { /* another thread's add won the number */
+      pthread_mutex_unlock(&f->lock);
+      aio_front_notify(f);
+      return -EEXIST;
+    }
+  }
+  slot = take_slot(f, fd);
+  if (slot < 0) {
+    err = slot;
+  } else {
+    f->regs[slot].key = key;
+    f->regs[slot].id = id;
+    err = aio_poller_add(f->poller, fd, slot_key(f, (uint32_t)slot), interest,
+                         (aio_mode_t)mode);
+    if (err != 0) {
+      unlink_slot(f, (uint32_t)slot);
+      release_slot(f, (uint32_t)slot, 1);
+    }
+  }
+  pthread_mutex_unlock(&f->lock);
+  if (reported)
+    aio_front_notify(f);
+  return err;
 }
 
 int aio_front_modify(aio_front_t* f, int fd, uint32_t key, unsigned interest,
                      int mode) {
-  int err = check_registration(f, fd, key, interest, mode);
+  int err = check_registration(f, fd, key, interest, mode), slot;
   if (err != 0)
     return err;
-  return aio_poller_modify(f->poller, fd, key, interest, (aio_mode_t)mode);
+  pthread_mutex_lock(&f->lock);
+  slot = slot_of(f, fd);
+  if (slot < 0) {
+    /* Not ours: the kernel's answer (ENOENT, or EBADF for a closed fd). */
+    err = aio_poller_modify(f->poller, fd, 0, interest, (aio_mode_t)mode);
+  } else if (!still_there(&f->regs[slot])) {
+    /* Re-arming an fd closed (or reused) behind our back would watch
+     * whatever the number names now: the registration is gone instead. */
+    drop_gone(f, (uint32_t)slot, 0);
+    err = -EBADF;
+  } else {
+    f->regs[slot].key = key;
+    err = aio_poller_modify(f->poller, fd, slot_key(f, (uint32_t)slot),
+                            interest, (aio_mode_t)mode);
+  }
+  pthread_mutex_unlock(&f->lock);
+  return err;
 }
 
 int aio_front_delete(aio_front_t* f, int fd) {
+  int slot, err, same = 1;
   if (fd < 0)
     return -EBADF;
-  return aio_poller_delete(f->poller, fd);
+  pthread_mutex_lock(&f->lock);
+  slot = slot_of(f, fd);
+  if (slot < 0) {
+    pthread_mutex_unlock(&f->lock);
+    return aio_poller_delete(f->poller, fd);
+  }
+  same = still_there(&f->regs[slot]);
+  unlink_slot(f, (uint32_t)slot);
+  pthread_mutex_unlock(&f->lock);
+  err = aio_poller_delete(f->poller, fd);
+  pthread_mutex_lock(&f->lock);
+  release_slot(f, (uint32_t)slot, err == 0);
+  pthread_mutex_unlock(&f->lock);
+  /* Closing never fails for an fd closed behind our back: whatever the
+   * kernel answers, nothing of ours is left that could be deleted. */
+  return same ? err : 0;
+}
+
+int aio_front_sweep(aio_front_t* f) {
+  uint32_t slot;
+  int found = 0;
+  pthread_mutex_lock(&f->lock);
+  for (slot = 0; slot < f->nregs; slot++) {
+    if (f->regs[slot].used && !still_there(&f->regs[slot])) {
+      drop_gone(f, slot, 1);
+      found++;
+    }
+  }
+  pthread_mutex_unlock(&f->lock);
+  if (found > 0)
+    aio_front_notify(f);
+  return found;
 }
 
 static int64_t now_ns(void) {
@@ -122,6 +342,47 @@ static int reserve_scratch(aio_front_t* f, int capacity) {
   return 0;
 }
 
+/* The gone registrations found outside a wait (add, sweep), up to
+ * `capacity`: the count. Under the lock. */
+static int take_gone(aio_front_t* f, aio_event_t* events, int capacity) {
+  uint32_t i, n = f->ngone < (uint32_t)capacity ? f->ngone : (uint32_t)capacity;
+  for (i = 0; i < n; i++) {
+    events[i].key = f->gone[i];
+    events[i].flags = AIO_GONE | AIO_ERROR;
+  }
+  memmove(f->gone, f->gone + n, (f->ngone - n) * sizeof(*f->gone));
+  f->ngone -= n;
+  return (int)n;
+}
+
+/* The mechanism's events, keyed by slot, as the caller's: an event of a slot
+ * deleted since (or never reused) is dropped; one whose fd no longer names
+ * the file registered is the registration's last (AIO_GONE). The count. */
+static int translate(aio_front_t* f, aio_event_t* events, int n) {
+  int i, out = 0;
+  pthread_mutex_lock(&f->lock);
+  for (i = 0; i < n; i++) {
+    uint32_t slot = events[i].key & SLOT_MASK;
+    front_reg_t* r;
+    if (slot >= f->nregs || !f->regs[slot].used ||
+        events[i].key != slot_key(f, slot))
+      continue;
+    r = &f->regs[slot];
+    events[out].key = r->key;
+    if (still_there(r)) {
+      events[out].flags = events[i].flags;
+    } else {
+      /* The kernel reported the old file (epoll: still open elsewhere), or
+       * what the number names now (poll): neither is the caller's. */
+      events[out].flags = AIO_GONE | AIO_ERROR;
+      drop_gone(f, slot, 0);
+    }
+    out++;
+  }
+  pthread_mutex_unlock(&f->lock);
+  return out;
+}
+
 /* polling's front does the same: a signal, or a mechanism woken with nothing
  * for the caller, costs a retry with what is left of the same deadline. */
 static int wait_locked(aio_front_t* f, aio_event_t* events, int capacity,
@@ -135,9 +396,19 @@ static int wait_locked(aio_front_t* f, aio_event_t* events, int capacity,
     deadline = timeout_ns > INT64_MAX - now ? INT64_MAX : now + timeout_ns;
   }
   for (;;) {
-    int woken = 0;
-    int n = aio_poller_wait(f->poller, events, capacity, f->scratch, timeout_ns,
-                            &woken);
+    int woken = 0, n;
+    pthread_mutex_lock(&f->lock);
+    n = f->ngone > 0 ? take_gone(f, events, capacity) : 0;
+    pthread_mutex_unlock(&f->lock);
+    if (n > 0)
+      return n;
+    n = aio_poller_wait(f->poller, events, capacity, f->scratch, timeout_ns,
+                        &woken);
+    if (n > 0) {
+      n = translate(f, events, n);
+      if (n == 0 && !woken)
+        n = -EINTR; /* only stale events: wait again */
+    }
     if (woken) {
       /* The mechanism drained the wake-up first: a notify racing in between
        * is covered by this very return. */

@@ -26,7 +26,17 @@ void aio_front_destroy(aio_front_t* f);
 /* The kernel poller's fd, or -1 (poll). */
 int aio_front_fd(const aio_front_t* f);
 /* -EBADF for fd < 0; -EINVAL for the reserved key, unknown interest bits or
- * an unknown mode; -ENOTSUP for a mode or interest the backend lacks. */
+ * an unknown mode; -ENOTSUP for a mode or interest the backend lacks.
+ *
+ * The front keeps the fd identity rule for every backend: it remembers which
+ * file (aio_fd_identity) each registration was made for. A registration whose
+ * fd was closed, or closed and its number reused, behind its back is gone:
+ * its key gets one event AIO_GONE | AIO_ERROR and nothing after it, whether
+ * the front finds out at delivery (the kernel reported the old file, or the
+ * number by which poll() watches names a new one), at modify (which then
+ * fails with -EBADF), when another registration takes the number (add), or
+ * in aio_front_sweep(). add() answers -EEXIST only while the registered file
+ * is still the one the fd names. */
 int aio_front_add(aio_front_t* f, int fd, uint32_t key, unsigned interest,
                   int mode);
 int aio_front_modify(aio_front_t* f, int fd, uint32_t key, unsigned interest,
@@ -39,6 +49,11 @@ int aio_front_wait(aio_front_t* f, aio_event_t* events, int capacity,
                    int64_t timeout_ns);
 /* Wakes a blocked (or the next) wait; many notifies before it wake it once. */
 int aio_front_notify(aio_front_t* f);
+/* Looks at every registration's fd and reports each one found closed or
+ * reused (AIO_GONE) at the next wait, waking it: a wait pending on an fd that
+ * was closed behind its back settles even if its kernel forgot the fd in
+ * silence. One fstat() per registration. Returns how many it found. */
+int aio_front_sweep(aio_front_t* f);
 
 /* ---- fd.c -----------------------------------------------------------------
  * The helpers behind the JS fd functions. Each returns 0 (or a count) or a
@@ -63,6 +78,21 @@ int aio_fd_readiness(int fd);
  * ready (fds[i] < 0 or closed: left alone; select() where poll() says
  * POLLNVAL for an open fd). 0 or -errno. */
 int aio_fd_recheck(const int32_t* fds, aio_event_t* events, int n);
+
+/* Which open file an fd names, to tell a closed-and-reused fd number from
+ * the file registered under it: device and inode, the file type, and for a
+ * socket where the inode says nothing (0 on macOS and FreeBSD) the kernel's
+ * handle of the socket. */
+typedef struct {
+  dev_t dev;
+  ino_t ino;
+  mode_t type;
+  uint64_t sock;
+} aio_fd_id_t;
+
+/* 0 or -errno (-EBADF: not open). */
+int aio_fd_identity(int fd, aio_fd_id_t* out);
+int aio_fd_same_file(const aio_fd_id_t* a, const aio_fd_id_t* b);
 
 typedef struct {
   double dev;

@@ -188,6 +188,16 @@ static napi_value js_delete(napi_env env, napi_callback_info info) {
   return aio_undefined(env);
 }
 
+/* sweep(handle) -> how many registrations were found gone (see
+ * aio_front_sweep); they are reported at the next wait. */
+static napi_value js_sweep(napi_env env, napi_callback_info info) {
+  aio_args_t a;
+  aio_front_t* f;
+  if (!aio_args(env, info, &a) || (f = poller_arg(&a, NULL)) == NULL)
+    return NULL;
+  return aio_int(env, aio_front_sweep(f));
+}
+
 /* Converts a JS timeout in ms (negative: none) to ns, -1 meaning none. */
 static int64_t timeout_ns(double ms) {
   if (!(ms >= 0))
@@ -502,6 +512,7 @@ NAPI_MODULE_INIT() {
       AIO_FN("delete", js_delete),
       AIO_FN("wait", js_wait),
       AIO_FN("notify", js_notify),
+      AIO_FN("sweep", js_sweep),
       AIO_FN("pipe", aio_js_pipe),
       AIO_FN("socketpair", aio_js_socketpair),
       AIO_FN("read", js_read),

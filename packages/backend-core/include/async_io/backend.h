@@ -36,6 +36,10 @@ extern "C" {
 #define AIO_PRIORITY 0x04u
 #define AIO_HANGUP 0x08u /* delivered only: peer closed */
 #define AIO_ERROR 0x10u  /* delivered only: error condition on the fd */
+/* Delivered only, with AIO_ERROR, by the front (never by a mechanism): the
+ * fd was closed, or closed and its number reused by another file, behind the
+ * registration's back. The registration is gone; nothing more comes for it. */
+#define AIO_GONE 0x20u
 
 typedef enum {
   AIO_MODE_ONESHOT = 0,      /* fires once, then disarmed until modify() */
