@@ -29,8 +29,11 @@ export interface NativeConstants {
   /**
    * AIO_CAP_* bits of `caps`. `queued`: events are queued with the readiness
    * of the moment they fired (event ports), so a consumer rechecks them.
+   * `levelRearmed`: level registrations are kernel oneshots the front
+   * re-arms per event (epoll), so one the kernel keeps after a close behind
+   * our back fires at most once.
    */
-  readonly caps: { readonly level: number; readonly edge: number; readonly priority: number; readonly queued: number };
+  readonly caps: { readonly level: number; readonly edge: number; readonly priority: number; readonly queued: number; readonly levelRearmed: number };
   /** aio_mode_t */
   readonly modes: { readonly [M in PollMode]: number };
   /** `reactorCreate`'s driver argument and `reactorDriver`'s answer; `auto` probes. */

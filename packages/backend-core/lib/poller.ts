@@ -66,6 +66,15 @@ export interface Poller extends Disposable {
   delete(fd: number): void;
   wait(events: Events, timeoutMs?: number | null): number;
   notify(): void;
+  /**
+   * Looks at the fd of every registration and reports each one closed (or
+   * closed and its number reused) behind its back as a `gone` event at the
+   * next wait, waking it; returns how many. epoll, kqueue and event ports
+   * forget a closed fd in silence, so a wait for it would never end: call
+   * this now and then (the facade's reactor does, every second) where fds
+   * may be closed without `delete`. One fstat per registration.
+   */
+  sweep(): number;
   share(): SharedPoller;
   close(): void;
 }
@@ -195,6 +204,10 @@ export function definePoller(addon: NativeAddon): DefinedPoller {
 
     notify(): void {
       addon.notify(this.#handle());
+    }
+
+    sweep(): number {
+      return addon.sweep(this.#handle());
     }
 
     share(): SharedPoller {

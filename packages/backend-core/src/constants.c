@@ -3,7 +3,7 @@
  * copy (lib/native.ts freezes what it reads). Plain objects of uint32 values:
  *
  *   { flags:   { readable, writable, priority, hangup, error, gone },
- *     caps:    { level, edge, priority, queued },
+ *     caps:    { level, edge, priority, queued, levelRearmed },
  *     modes:   { oneshot, level, edge, 'edge-oneshot' },
  *     drivers: { nested, thread, external, auto },
  *     reactorFlags: { napiOnly },
@@ -48,6 +48,7 @@ napi_status aio_define_constants(napi_env env, napi_value exports) {
       {"edge", AIO_CAP_EDGE},
       {"priority", AIO_CAP_PRIORITY},
       {"queued", AIO_CAP_QUEUED},
+      {"levelRearmed", AIO_CAP_LEVEL_REARMED},
   };
   static const aio_constant_t modes[] = {
       {"oneshot", AIO_MODE_ONESHOT},

@@ -267,6 +267,13 @@ int aio_fd_stat(int fd, aio_fd_stat_t* out, const char** syscall) {
   }
   out->dev = (double)st.st_dev;
   out->ino = (double)st.st_ino;
+  if (S_ISSOCK(st.st_mode) && st.st_ino == 0) {
+    /* The socket's kernel handle stands in (see socket_handle()), folded
+     * into the 52 bits a double holds exactly: its high bits are the same
+     * for every socket. */
+    uint64_t h = socket_handle(fd);
+    out->ino = (double)((h ^ (h >> 52)) & ((UINT64_C(1) << 52) - 1));
+  }
   if (S_ISREG(st.st_mode)) {
     out->kind = "file";
   } else if (S_ISDIR(st.st_mode)) {

@@ -19,6 +19,8 @@
 typedef struct {
   uint32_t key; /* the caller's */
   int fd;
+  unsigned interest;
+  int mode;
   aio_fd_id_t id;
   unsigned char gen;
   unsigned char used;
@@ -243,6 +245,8 @@ int aio_front_add(aio_front_t* f, int fd, uint32_t key, unsigned interest,
   } else {
     f->regs[slot].key = key;
     f->regs[slot].id = id;
+    f->regs[slot].interest = interest;
+    f->regs[slot].mode = mode;
     err = aio_poller_add(f->poller, fd, slot_key(f, (uint32_t)slot), interest,
                          (aio_mode_t)mode);
     if (err != 0) {
@@ -273,6 +277,8 @@ int aio_front_modify(aio_front_t* f, int fd, uint32_t key, unsigned interest,
     err = -EBADF;
   } else {
     f->regs[slot].key = key;
+    f->regs[slot].interest = interest;
+    f->regs[slot].mode = mode;
     err = aio_poller_modify(f->poller, fd, slot_key(f, (uint32_t)slot),
                             interest, (aio_mode_t)mode);
   }
@@ -368,8 +374,11 @@ static int translate(aio_front_t* f, aio_event_t* events, int n) {
         events[i].key != slot_key(f, slot))
       continue;
     r = &f->regs[slot];
-    events[out].key = r->key;
-    if (still_there(r)) {
+    events[out].key = r->key; /* events[i].key is the slot's, as checked */
+    if (still_there(r) &&
+        (r->mode != AIO_MODE_LEVEL || !(f->caps & AIO_CAP_LEVEL_REARMED) ||
+         aio_poller_modify(f->poller, r->fd, slot_key(f, slot), r->interest,
+                           AIO_MODE_LEVEL) == 0)) {
       events[out].flags = events[i].flags;
     } else {
       /* The kernel reported the old file (epoll: still open elsewhere), or

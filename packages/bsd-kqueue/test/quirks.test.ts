@@ -43,17 +43,17 @@ describe('kqueue (emulated): EV_EOF on EVFILT_WRITE after our own shutdown(SHUT_
     const events = new Events();
     p.add(a, 1, { readable: true, writable: true }, 'edge');
     expect(p.wait(events, 1000)).toBe(1);
-    expect(events.at(0)).toEqual({ key: 1, readable: false, writable: true, priority: false, hangup: false, error: false });
+    expect(events.at(0)).toEqual({ key: 1, readable: false, writable: true, priority: false, hangup: false, error: false, gone: false });
     backend.native.shutdown(a, SHUT_WR);
     expect(p.wait(events, 1000)).toBe(1);
-    expect(events.at(0)).toEqual({ key: 1, readable: false, writable: true, priority: false, hangup: false, error: false });
+    expect(events.at(0)).toEqual({ key: 1, readable: false, writable: true, priority: false, hangup: false, error: false, gone: false });
     backend.write(b, Buffer.from('still here'));
     expect(p.wait(events, 1000)).toBe(1);
-    expect(events.at(0)).toMatchObject({ key: 1, readable: true, hangup: false, error: false });
+    expect(events.at(0)).toMatchObject({ key: 1, readable: true, hangup: false, error: false, gone: false });
     backend.close(b);
     open.splice(open.indexOf(b), 1);
     expect(p.wait(events, 1000)).toBe(1);
-    expect(events.at(0)).toMatchObject({ key: 1, readable: true, hangup: true, error: false });
+    expect(events.at(0)).toMatchObject({ key: 1, readable: true, hangup: true, error: false, gone: false });
   });
 
   it('is no hangup for a writable-only level registration either', () => {
@@ -64,7 +64,7 @@ describe('kqueue (emulated): EV_EOF on EVFILT_WRITE after our own shutdown(SHUT_
     backend.native.shutdown(a, SHUT_WR);
     for (let i = 0; i < 2; i++) {
       expect(p.wait(events, 1000)).toBe(1);
-      expect(events.at(0)).toEqual({ key: 2, readable: false, writable: true, priority: false, hangup: false, error: false });
+      expect(events.at(0)).toEqual({ key: 2, readable: false, writable: true, priority: false, hangup: false, error: false, gone: false });
     }
   });
 
@@ -77,7 +77,7 @@ describe('kqueue (emulated): EV_EOF on EVFILT_WRITE after our own shutdown(SHUT_
     backend.close(r);
     open.splice(open.indexOf(r), 1);
     expect(p.wait(events, 1000)).toBe(1);
-    expect(events.at(0)).toEqual({ key: 3, readable: false, writable: true, priority: false, hangup: true, error: false });
+    expect(events.at(0)).toEqual({ key: 3, readable: false, writable: true, priority: false, hangup: true, error: false, gone: false });
   });
 });
 

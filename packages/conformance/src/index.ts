@@ -16,7 +16,7 @@ export { describePrebuild } from "./prebuild.js";
 export { describeNativeHarness } from "./native.js";
 export { describeSeam } from './seam.js';
 export { backendTargets, describeBackendPackage, describeUnserved, type BackendTarget } from './matrix.js';
-import { backendRow, Events, type Poller, type PollMode } from '@async-io/backend-core';
+import { backendRow, Events, type PollEvent, type Poller, type PollMode } from '@async-io/backend-core';
 import type { BackendModule } from '@async-io/backend-core/internal';
 import { fdCount } from './fds.cjs';
 
@@ -110,7 +110,7 @@ export function describeConformance(options: ConformanceOptions): void {
         expect(p.wait(events, 0)).toBe(0);
         send(w);
         expect(p.wait(events, 1000)).toBe(1);
-        expect(events.at(0)).toEqual({ key: 42, readable: true, writable: false, priority: false, hangup: false, error: false });
+        expect(events.at(0)).toEqual({ key: 42, readable: true, writable: false, priority: false, hangup: false, error: false, gone: false });
       });
 
       it('reports a socketpair writable at once and readable after the peer writes', () => {
@@ -419,7 +419,7 @@ export function describeConformance(options: ConformanceOptions): void {
         expect(p.wait(events, 50)).toBe(0);
       });
 
-      it('an fd closed without delete: kernel-tracked backends forget it; poll keeps the number until delete', () => {
+      it('an fd closed without delete and its number reused: the old key is reported gone once, never ready, on every backend', () => {
         const p = poller();
         const [r, w] = pipe();
         p.add(r, 12, { readable: true }, 'level');
@@ -429,21 +429,35 @@ export function describeConformance(options: ConformanceOptions): void {
         expect(r2).toBe(r);
         send(w2);
         const events = new Events();
-        if (row.hasFd) {
-          // epoll, kqueue and event ports drop a registration when its file
-          // closes: the old key never sees the new file, the number is free.
-          expect(p.wait(events, 0)).toBe(0);
-          p.add(r2, 13, { readable: true });
-        } else {
-          // poll(2) sees numbers, not files: the registration stays until
-          // delete (documented: delete before close). It is never lost or
-          // duplicated, and delete + add gives the new file its own key.
-          expect(() => p.add(r2, 13, { readable: true })).toThrow(expect.objectContaining({ code: 'EEXIST' }));
-          p.delete(r2);
-          p.add(r2, 13, { readable: true });
+        // The front knows which file each registration was made for: the
+        // new file's readiness never reaches key 12 (poll(2) sees numbers;
+        // epoll, kqueue and ports forgot the closed file), and the number is
+        // free for the new file on every backend.
+        const seen: PollEvent[] = [];
+        for (let n = p.wait(events, 0), i = 0; i < n; i++) seen.push(events.at(i));
+        p.add(r2, 13, { readable: true });
+        for (let round = 0; round < 3 && !seen.some((e) => e.key === 13); round++) {
+          for (let n = p.wait(events, 1000), i = 0; i < n; i++) seen.push(events.at(i));
         }
+        const old = seen.filter((e) => e.key === 12);
+        expect(old.every((e) => e.gone && e.error && !e.readable)).toBe(true);
+        expect(old.length).toBeLessThanOrEqual(1);
+        expect(seen.filter((e) => e.key === 13)).toEqual([expect.objectContaining({ key: 13, readable: true, gone: false })]);
+        expect(() => p.add(r2, 14, { readable: true })).toThrow(expect.objectContaining({ code: 'EEXIST' }));
+      });
+
+      it('an fd closed behind a pending wait, its number not reused: sweep() reports it gone at the next wait', () => {
+        const p = poller();
+        const [r, w] = pipe();
+        p.add(r, 15, { readable: true });
+        closeFd(r);
+        expect(p.sweep()).toBe(1);
+        const events = new Events();
         expect(p.wait(events, 1000)).toBe(1);
-        expect(events.at(0)).toMatchObject({ key: 13, readable: true });
+        expect(events.at(0)).toMatchObject({ key: 15, gone: true, error: true, readable: false });
+        expect(p.sweep()).toBe(0);
+        expect(p.wait(events, 0)).toBe(0);
+        closeFd(w);
       });
     });
 

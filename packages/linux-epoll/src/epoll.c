@@ -22,7 +22,7 @@ const char* aio_backend_name(void) {
 }
 
 unsigned aio_backend_caps(void) {
-  return AIO_CAP_LEVEL | AIO_CAP_EDGE | AIO_CAP_PRIORITY;
+  return AIO_CAP_LEVEL | AIO_CAP_EDGE | AIO_CAP_PRIORITY | AIO_CAP_LEVEL_REARMED;
 }
 
 const char* aio_backend_syscall(aio_op_t op) {
@@ -94,7 +94,8 @@ static int ctl(aio_poller_t* p, int op, int fd, uint32_t key, unsigned interest,
     ev.events |= EPOLLOUT;
   if (interest & AIO_PRIORITY)
     ev.events |= EPOLLPRI;
-  if (mode == AIO_MODE_ONESHOT || mode == AIO_MODE_EDGE_ONESHOT)
+  /* Level too (AIO_CAP_LEVEL_REARMED): the front re-arms it per event. */
+  if (mode != AIO_MODE_EDGE)
     ev.events |= EPOLLONESHOT;
   if (mode == AIO_MODE_EDGE || mode == AIO_MODE_EDGE_ONESHOT)
     ev.events |= EPOLLET;

@@ -2,6 +2,7 @@ import type { Interest, PollMode } from '@async-io/backend-core';
 import {
   codedError,
   FLAG_ERROR,
+  FLAG_GONE,
   FLAG_HANGUP,
   FLAG_PRIORITY,
   FLAG_READABLE,
@@ -10,12 +11,14 @@ import {
   invalidArgType,
   invalidArgValue,
   type NativeAddon,
+  systemError,
   validateBuffer,
   validateFd,
 } from '@async-io/backend-core/internal';
+import { constants as osConstants } from 'node:os';
 import { refuseUnpollable } from './fdtype.js';
 import { spend, yieldThen } from './coop.js';
-import { backendModule, kIsStale, kOnEvent, kOnFailure, type ReactorCore, reactorCore } from './reactor.js';
+import { backendModule, kOnEvent, kOnFailure, type ReactorCore, reactorCore } from './reactor.js';
 
 const R = FLAG_READABLE;
 const W = FLAG_WRITABLE;
@@ -298,6 +301,11 @@ function abortError(signal: AbortSignal): AbortError {
   return new AbortError(undefined, { cause: signal.reason });
 }
 
+/** The error of every wait on a handle whose fd was closed (or its number reused) behind its back. */
+function goneError(fd: number): Error {
+  return systemError('EBADF', -osConstants.errno.EBADF, 'fstat', `fd ${fd} was closed behind the Async handle's back (its number may name another file now)`);
+}
+
 /** Option key only this module has: the fd already belongs to the reactor (Async.pipe, Async.socketpair). */
 const kAdopted = Symbol('async-io.adopted');
 
@@ -324,7 +332,9 @@ export class Async implements Disposable {
   readonly #ownsFd: boolean;
   /** FIFO or stream socket: a short read means drained */
   readonly #stream: boolean;
-  /** st_dev/st_ino at registration: tells a reused fd number from our file */
+  /** the fd was closed (or reused) behind the handle's back: every wait rejects with this */
+  #gone: Error | null = null;
+  /** st_dev/st_ino at registration, for read()/write() (and the streams on them) to check before each syscall */
   readonly #dev: number;
   readonly #ino: number;
   readonly #readers = new WaiterQueue();
@@ -352,8 +362,10 @@ export class Async implements Disposable {
     const reactor = reactorCore();
     const mod = backendModule();
     this.#native = mod.native;
-    let regular: boolean;
-    [this.#dev, this.#ino, this.#stream, regular] = this.#native.fdStat(fd);
+    const [dev, ino, stream, regular] = this.#native.fdStat(fd);
+    this.#dev = dev;
+    this.#ino = ino;
+    this.#stream = stream;
     if (!this.#stream) refuseUnpollable(fd, this.#native.fdKind(fd), true);
     mod.setNonblocking(fd);
     this.fd = fd;
@@ -452,7 +464,7 @@ export class Async implements Disposable {
       return Promise.reject(error);
     }
     const mask = bits | HUP_ERR;
-    if (!this.#closed && !signal?.aborted) {
+    if (!this.#closed && this.#gone === null && !signal?.aborted) {
       let now: number;
       try {
         now = this.#strategy.current(bits);
@@ -580,6 +592,12 @@ export class Async implements Disposable {
 
   /** @internal the reactor delivers an event (FLAG_* bits) */
   [kOnEvent](flags: number): void {
+    if ((flags & FLAG_GONE) !== 0) {
+      // The front found the fd closed (or its number reused) behind our back:
+      // the registration is gone, and no wait may touch what the number names now.
+      this.#gone = goneError(this.fd);
+      return this[kOnFailure](this.#gone);
+    }
     // Hangup and error wake every waiter: their next op reports EOF or the error.
     const bits = flags & HUP_ERR ? DIRECTIONS : flags & DIRECTIONS;
     if (flags & HUP_ERR) this.#hungUp = true;
@@ -595,6 +613,7 @@ export class Async implements Disposable {
       try {
         this.#strategy.arm(this.#want());
       } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EBADF') this.#gone ??= error as Error;
         this[kOnFailure](error as Error);
       }
     }
@@ -607,14 +626,12 @@ export class Async implements Disposable {
     this.#wake(this.#urgent, 0, error);
   }
 
-  /** @internal the fd number no longer names the file this handle registered */
-  [kIsStale](): boolean {
-    if (this.#closed) return true;
+  #sameFile(): boolean {
     try {
       const [dev, ino] = this.#native.fdStat(this.fd);
-      return dev !== this.#dev || ino !== this.#ino;
+      return dev === this.#dev && ino === this.#ino;
     } catch {
-      return true;
+      return false;
     }
   }
 
@@ -641,7 +658,7 @@ export class Async implements Disposable {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (!this.#strategy.blocked(bit) && signal === undefined && !this.#closed) {
+    if (!this.#strategy.blocked(bit) && signal === undefined && !this.#closed && this.#gone === null) {
       if (!spend()) return new Promise((resolve, reject) => yieldThen(() => this.#with(bit, op, options).then(resolve, reject)));
       let result: T | null;
       try {
@@ -665,6 +682,7 @@ export class Async implements Disposable {
     return new Promise<T>((resolve, reject) => {
       const step = (): void => {
         if (this.#closed) return reject(closedError());
+        if (this.#gone) return reject(this.#gone);
         if (signal?.aborted) return reject(abortError(signal));
         let result: T | null;
         try {
@@ -694,6 +712,11 @@ export class Async implements Disposable {
     const fd = this.fd;
     const stream = this.#stream;
     const attempt = (): number | null => {
+      // The bytes read or written are the registered file's, never those of
+      // a file that took the number after a close behind our back: one
+      // fstat per call (the registration's own events are checked by the
+      // front).
+      if (!this.#sameFile()) throw (this.#gone ??= goneError(fd));
       const n = bit === R ? native.read(fd, buf) : native.write(fd, buf);
       // A short read/write on a stream fd: drained/full until the next edge.
       // (Not after a hangup: the next read is EOF, and no edge would come.)
@@ -711,7 +734,7 @@ export class Async implements Disposable {
     let signal: AbortSignal | undefined;
     try {
       signal = checkOptions(options);
-      if (!this.#closed && !signal?.aborted && this.#strategy.current(bit) !== 0) {
+      if (!this.#closed && this.#gone === null && !signal?.aborted && this.#strategy.current(bit) !== 0) {
         if (spend()) return Promise.resolve();
         return new Promise<void>((resolve, reject) => yieldThen(() => this.#waitFor(bit, options).then(resolve, reject)));
       }
@@ -730,6 +753,7 @@ export class Async implements Disposable {
     report?: (flags: number) => void,
   ): void {
     if (this.#closed) return reject(closedError());
+    if (this.#gone) return reject(this.#gone);
     if (signal?.aborted) return reject(abortError(signal));
     const waiter: Waiter = { resolve, report, reject, signal, onAbort: undefined, bits };
     if (signal) {
@@ -750,7 +774,9 @@ export class Async implements Disposable {
     try {
       this.#strategy.arm(this.#want());
     } catch (error) {
-      // The kernel refused to arm (e.g. the fd was closed behind our back).
+      // The kernel refused to arm, or the front found the fd closed or
+      // reused behind our back (EBADF: the registration is gone).
+      if ((error as NodeJS.ErrnoException).code === 'EBADF') this.#gone ??= error as Error;
       this.#unqueue(waiter, bits);
       this.#settle(waiter, 0, error as Error);
     }

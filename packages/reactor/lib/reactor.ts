@@ -7,6 +7,7 @@ import {
   invalidArgType,
   invalidArgValue,
   type NativeAddon,
+  type NativeHandle,
   DRIVER_NAMES,
   driverName,
   type ReactorHandle,
@@ -30,10 +31,11 @@ import { type Attempt, type Selection, selectBackend } from './select.js';
  *
  * `source` implements Source: the reactor calls `source[kOnEvent](flags)`
  * for each event (FLAG_* bits of backend-core, straight from the batch: no
- * object per event), `source[kOnFailure](error)` once if the poller fails for
- * good, and `source[kIsStale]()` when another source registers the same fd
- * number: a source whose fd was closed behind its back gives the
- * registration up instead of making the newcomer fail with EEXIST. Which
+ * object per event) and `source[kOnFailure](error)` once if the poller fails
+ * for good. An fd closed (or closed and its number reused) behind a source's
+ * back is the front's to find (backend-core's front.c keeps the identity
+ * rule): the source's last event then carries `gone`, its key is already
+ * free, and a newcomer on the number registers as if the fd were new. Which
  * modes the backend has: `core.poller.supportsEdge()` and friends.
  *
  * Keep all of it out of public declarations: a public type that mentions an
@@ -48,15 +50,15 @@ const BATCH = 1024;
 export const kOnEvent = Symbol('async-io.onEvent');
 /** Called when the reactor failed for good. @internal */
 export const kOnFailure = Symbol('async-io.onFailure');
-/** Does the fd number no longer name the file this source registered? @internal */
-export const kIsStale = Symbol('async-io.isStale');
 
 /** What the reactor needs of a registered source. @internal */
 export interface Source {
   [kOnEvent](flags: number): void;
   [kOnFailure](error: Error): void;
-  [kIsStale](): boolean;
 }
+
+/** How often registrations are looked at for fds closed behind their back (see sweep()). */
+const SWEEP_MS = 1000;
 
 // A key is a slot (low 20 bits) and a generation (high 12 bits). Slots are
 // reused, generations are not (until they wrap), so an event still in flight
@@ -137,6 +139,10 @@ export class ReactorCore {
   readonly poller: Poller;
   readonly #native: NativeAddon;
   readonly #handle: ReactorHandle;
+  readonly #pollerHandle: NativeHandle;
+  #sideHandle: NativeHandle | null = null;
+  #sweeper: ReturnType<typeof setInterval> | null = null;
+  readonly #gone: number;
   readonly #batch = new Uint32Array(BATCH * 2);
   /** the fd of each batch entry, for the recheck of thread-captured events */
   readonly #batchFds = new Int32Array(BATCH);
@@ -158,6 +164,8 @@ export class ReactorCore {
   readonly #keys: number[] = [];
   /** by slot: the fd to recheck thread-captured readiness on, or -1 where poll() could consume an event */
   readonly #recheckFds: number[] = [];
+  /** by slot: the fd registered */
+  readonly #slotFds: number[] = [];
   /** by slot: registered with the side path's poller, whose thread captures its events */
   readonly #onSide: boolean[] = [];
   readonly #generations: number[] = [];
@@ -212,7 +220,9 @@ export class ReactorCore {
               ? `probe: a second ${row.name} poller did not see the reactor's fd turn readable: thread`
               : `probe failed (${getSystemErrorName(probe)}): thread`;
     this.#adopt = mod.adopt;
-    this.poller = mod.adopt(native.reactorPoller(this.#handle));
+    this.#pollerHandle = native.reactorPoller(this.#handle);
+    this.poller = mod.adopt(this.#pollerHandle);
+    this.#gone = native.constants.flags.gone;
     this.backend = row.name;
     this.#queuedEvents = (native.caps & caps.queued) !== 0;
     // A dup of the poller's fd: closing or misusing it cannot break the
@@ -242,10 +252,9 @@ export class ReactorCore {
 
   /**
    * Registers `source` for `fd` and returns its key. The fd is refused
-   * (EEXIST) while another live source holds it; a holder whose fd was
-   * closed behind its back (the number now names another file) loses the
-   * registration to the newcomer: backends that keep a table by fd number
-   * (poll) still hold the old entry. `recheck`: false where asking poll()
+   * (EEXIST) while another live source holds the file it names; a holder
+   * whose fd was closed behind its back (the number now names another file)
+   * is told it is gone, by the front. `recheck`: false where asking poll()
    * about the fd could consume an event (procfs and sysfs files).
    */
   register(source: Source, fd: number, interest: Interest, mode: PollMode, recheck = true): number {
@@ -259,8 +268,7 @@ export class ReactorCore {
           this.#alwaysReady.set(key, { bits: 0, mode, scheduled: false });
           this.#armAlwaysReady(key, interest, mode);
         } else {
-          if (code !== 'EEXIST' || !this.#holderIsStale(fd)) throw error;
-          this.poller.modify(fd, key, interest, mode);
+          throw error;
         }
       }
     } catch (error) {
@@ -271,9 +279,36 @@ export class ReactorCore {
     this.#sources[slot] = source;
     this.#keys[slot] = key;
     this.#recheckFds[slot] = recheck ? fd : -1;
+    this.#slotFds[slot] = fd;
     this.#onSide[slot] = false;
     this.#byFd.set(fd, key);
+    this.#sweeper ??= this.#startSweeping();
     return key;
+  }
+
+  /**
+   * While anything is registered: an fd closed behind its source's back
+   * with its number not reused raises nothing in epoll, kqueue or event
+   * ports, so a wait pending on it would never settle. The front's sweep
+   * finds those (one fstat per registration) and reports them gone. An
+   * unref'd timer: it never keeps the process alive.
+   */
+  #startSweeping(): ReturnType<typeof setInterval> {
+    const timer = setInterval(() => this.sweep(), SWEEP_MS);
+    (timer as { unref?: () => void }).unref?.();
+    return timer;
+  }
+
+  /** Reports every registration whose fd was closed or reused behind its back; how many. */
+  sweep(): number {
+    if (this.#failure) return 0;
+    let found = this.#native.sweep(this.#pollerHandle);
+    if (this.#sideHandle) found += this.#native.sweep(this.#sideHandle);
+    if (this.#byFd.size === 0 && this.#alwaysReady.size === 0 && this.#sweeper !== null) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = null;
+    }
+    return found;
   }
 
   /**
@@ -300,6 +335,7 @@ export class ReactorCore {
     this.#sources[nslot] = source;
     this.#keys[nslot] = next;
     this.#recheckFds[nslot] = this.#recheckFds[slot] ?? fd;
+    this.#slotFds[nslot] = fd;
     this.#onSide[nslot] = this.#keys[slot] === key && this.#onSide[slot] === true;
     if (this.#keys[slot] === key) {
       this.#sources[slot] = undefined;
@@ -378,6 +414,7 @@ export class ReactorCore {
   #sidePoller(): Poller | null {
     if (this.#side === undefined) {
       const handle = this.#native.reactorSidePoller(this.#handle);
+      this.#sideHandle = handle;
       this.#side = handle === null ? null : this.#adopt(handle);
     }
     return this.#side;
@@ -431,13 +468,6 @@ export class ReactorCore {
     return kind === 'pipe' ? this.#native.reactorPipe(this.#handle) : this.#native.reactorSocketpair(this.#handle);
   }
 
-  #holderIsStale(fd: number): boolean {
-    const key = this.#byFd.get(fd);
-    if (key === undefined) return false;
-    const slot = key & SLOT_MASK;
-    return this.#keys[slot] !== key || this.#sources[slot]![kIsStale]();
-  }
-
   #newKey(): number {
     if (this.#failure) throw this.#failure;
     let slot = this.#free.pop();
@@ -460,8 +490,22 @@ export class ReactorCore {
     for (let i = 0; i < 2 * n; i += 2) {
       const key = batch[i]!;
       const slot = key & SLOT_MASK;
-      if (keys[slot] === key) sources[slot]![kOnEvent](batch[i + 1]!);
+      if (keys[slot] !== key) continue;
+      const flags = batch[i + 1]!;
+      const source = sources[slot]!;
+      if ((flags & this.#gone) !== 0) this.#forget(key);
+      source[kOnEvent](flags);
     }
+  }
+
+  /** The front dropped `key`'s registration (gone): free the key, delete nothing. */
+  #forget(key: number): void {
+    const slot = key & SLOT_MASK;
+    this.#sources[slot] = undefined;
+    this.#keys[slot] = -1;
+    this.#free.push(slot);
+    const fd = this.#slotFds[slot]!;
+    if (this.#byFd.get(fd) === key) this.#byFd.delete(fd);
   }
 
   /**

@@ -2,6 +2,7 @@ import type { Interest, PollMode } from '@async-io/backend-core';
 import {
   codedError,
   FLAG_ERROR,
+  FLAG_GONE,
   FLAG_HANGUP,
   FLAG_PRIORITY,
   FLAG_READABLE,
@@ -9,11 +10,13 @@ import {
   interestBits,
   invalidArgType,
   invalidArgValue,
+  systemError,
   validateFd,
 } from '@async-io/backend-core/internal';
+import { constants as osConstants } from 'node:os';
 import type { Readiness } from './async.js';
 import { refuseUnpollable } from './fdtype.js';
-import { backendModule, kIsStale, kOnEvent, kOnFailure, reactorCore, type Source } from './reactor.js';
+import { backendModule, kOnEvent, kOnFailure, reactorCore, type Source } from './reactor.js';
 
 // ---- reactor adapter ------------------------------------------------------
 // Every use the watcher makes of the reactor's internals is in these lines
@@ -177,6 +180,10 @@ function parseInterest(interest: unknown): number {
   return interestBits(interest);
 }
 
+function goneError(fd: number): Error {
+  return systemError('EBADF', -osConstants.errno.EBADF, 'fstat', `fd ${fd} was closed behind the watcher's back (its number may name another file now)`);
+}
+
 class FdWatcher implements Watcher, Source {
   readonly fd: number;
   readonly mode: WatchMode;
@@ -191,8 +198,6 @@ class FdWatcher implements Watcher, Source {
   readonly #rearm: boolean;
   /** mode 'oneshot': stops itself when it fires */
   readonly #oneshot: boolean;
-  readonly #dev: number;
-  readonly #ino: number;
   readonly #regular: boolean;
   #interest: number;
   #registered = false;
@@ -205,7 +210,7 @@ class FdWatcher implements Watcher, Source {
     if ((interest & FLAG_PRIORITY) !== 0 && !p.caps.priority) {
       throw codedError('ENOTSUP', `ENOTSUP: the ${p.caps.backend} backend cannot watch priority data here`);
     }
-    [this.#dev, this.#ino, this.#regular] = p.identity(fd);
+    this.#regular = p.identity(fd)[2];
     refuseUnpollable(fd, backendModule().native.fdKind(fd), true);
     this.fd = fd;
     this.mode = mode;
@@ -320,6 +325,14 @@ class FdWatcher implements Watcher, Source {
 
   /** @internal the reactor delivers one batch entry */
   [kOnEvent](flags: number): void {
+    if ((flags & FLAG_GONE) !== 0) {
+      // The front found the fd closed (or its number reused) behind our back:
+      // the registration is gone (its key already freed), and the callback
+      // must not run for whatever the number names now.
+      this.#registered = false;
+      if (this.#active) this.#fail(goneError(this.fd));
+      return;
+    }
     if (!this.#active) return; // stopped by an earlier callback of this batch
     if (this.#oneshot) this.#deactivate();
     const key = this.key;
@@ -333,6 +346,7 @@ class FdWatcher implements Watcher, Source {
       try {
         this.#port.modify(this.fd, key, this.#interest, 'oneshot');
       } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EBADF') this.#registered = false; // gone (front.c)
         this.#fail(error as Error);
       }
     }
@@ -341,17 +355,6 @@ class FdWatcher implements Watcher, Source {
   /** @internal the reactor failed for good */
   [kOnFailure](error: Error): void {
     if (this.#active) this.#fail(error);
-  }
-
-  /** @internal the fd number no longer names the file this watcher registered */
-  [kIsStale](): boolean {
-    if (this.#closed || !this.#registered) return true;
-    try {
-      const [dev, ino] = this.#port.identity(this.fd);
-      return dev !== this.#dev || ino !== this.#ino;
-    } catch {
-      return true;
-    }
   }
 }
 

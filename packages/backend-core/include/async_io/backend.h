@@ -55,6 +55,11 @@ typedef enum {
 /* Events are queued with the readiness of the moment they fired, not of the
  * moment the wait returns them (event ports): a consumer rechecks them. */
 #define AIO_CAP_QUEUED 0x8u
+/* AIO_MODE_LEVEL is armed as a oneshot that the front re-arms as it hands
+ * each event out (epoll): a registration the kernel keeps after its fd was
+ * closed, because the file is open elsewhere (epoll(7), Q6), then fires at
+ * most once instead of on every wait, forever. */
+#define AIO_CAP_LEVEL_REARMED 0x10u
 
 /* Keys are 0 .. 2^32-2; this one is reserved for the backend's wake-up. */
 #define AIO_NOTIFY_KEY UINT32_MAX
