@@ -415,7 +415,7 @@ static int wait_locked(aio_front_t* f, aio_event_t* events, int capacity,
                         &woken);
     if (n > 0) {
       n = translate(f, events, n);
-      if (n == 0 && !woken)
+      if (n == 0 && !woken && timeout_ns != 0)
         n = -EINTR; /* only stale events: wait again */
     }
     if (woken) {

@@ -206,6 +206,35 @@ describe(`Async on ${EXPECTED_BACKEND}`, () => {
     expect(out).toEqual({ async: 'reused', asyncFile: 'open', watch: 'reused', watchFile: 'open', stream: 'reused', streamFile: 'open' });
   });
 
+  // The everyday case of a close behind our back: a child inherited the fd,
+  // so epoll keeps the old registration (epoll(7), Q6) and reports the old
+  // file under the old key, while the number names a new pipe with data.
+  it.each(['auto', 'thread'])(
+    'an fd closed behind its back while a child holds its file, its number reused: no callback, wait or stream data for the new file, close() clean, nothing spins (%s driver)',
+    async (driver) => {
+      const r = await runFixture('behind-back-elsewhere.cjs', ['async,level,edge,stream', driver, 'elsewhere']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0); // and nothing left keeps the process alive
+      const out = JSON.parse(r.stdout);
+      for (const api of ['async', 'level', 'edge', 'stream']) {
+        // The last word is EBADF (the registration is gone), never the new file's readiness or bytes.
+        expect(out[api], api).toMatchObject({ callbacks: 0, data: '', outcome: 'EBADF', close: 'ok' });
+        // CPU over the 300 ms that the old file stayed readable: a reactor woken
+        // by a registration nobody can remove would take most of it (load only
+        // lowers that, never raises a sleeping one's).
+        expect(out[api].cpuMs, api).toBeLessThan(100);
+      }
+    },
+  );
+
+  it.each(['auto', 'thread'])('a wait pending on an fd closed behind its back settles with EBADF, though the kernel says nothing (%s driver)', async (driver) => {
+    const r = await runFixture('behind-back-elsewhere.cjs', ['async,level,edge,stream', driver, 'closed']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    for (const api of ['async', 'level', 'edge', 'stream']) expect(out[api], api).toMatchObject({ outcome: 'EBADF', close: 'ok' });
+  });
+
   it('regular files and directories get ERR_INVALID_FD_TYPE from Async, watch() and streams, on every backend', () => {
     const kinds = { file: fs.openSync(__filename, 'r'), directory: fs.openSync(__dirname, 'r') };
     try {

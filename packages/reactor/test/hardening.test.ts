@@ -291,18 +291,18 @@ describe(`hardening: reactor on ${EXPECTED_BACKEND}`, () => {
     const [r1, w1] = pipe();
     const a1 = new Async(r1); // not owning: the user closes r1 behind its back
     const old = a1.readable();
-    const oldState = { settled: false };
+    const oldState: { settled: 'no' | 'resolved' | 'rejected'; error?: NodeJS.ErrnoException } = { settled: 'no' };
     old.then(
-      () => (oldState.settled = true),
-      () => (oldState.settled = true),
+      () => (oldState.settled = 'resolved'),
+      (error) => Object.assign(oldState, { settled: 'rejected', error }),
     );
     write(w1, Buffer.from('stale'));
     close(r1);
     close(w1);
     await tick(20);
-    // Its own closed fd may wake it with an error (poll reports POLLNVAL):
-    // allowed, its next op reports EBADF. What must never wake it is the new file.
-    const settledBeforeReuse = oldState.settled;
+    // Its fd closed behind its back, the wait settles at the latest when the
+    // number is taken (the front reports the registration gone): rejected
+    // with EBADF, never resolved by the new file.
     const [r2, w2] = pipe();
     expect(r2).toBe(r1);
     let a2: Async;
@@ -320,10 +320,11 @@ describe(`hardening: reactor on ${EXPECTED_BACKEND}`, () => {
       const buf = Buffer.alloc(16);
       const n = await a2.readWith(() => read(r2, buf));
       expect(buf.subarray(0, n).toString()).toBe('fresh');
-      if (!settledBeforeReuse) expect(oldState.settled, 'the new file woke the old handle').toBe(false);
+      expect(oldState.settled, 'the new file woke the old handle').toBe('rejected');
+      expect(oldState.error).toMatchObject({ code: 'EBADF' });
+      await expect(a1.readable()).rejects.toMatchObject({ code: 'EBADF' });
       // Closing the stale handle must not take the new registration with it.
       a1.close();
-      if (!settledBeforeReuse) await expect(old).rejects.toMatchObject({ code: 'ERR_ASYNC_CLOSED' });
       const again = a2.readable();
       write(w2, Buffer.from('again'));
       expect(await stateAfter(again, 5000), 'the new handle after the stale one closed').toBe('resolved');

@@ -18,11 +18,11 @@ const ROOT = join(PACKAGES, '..');
 const dirOf = (pkg: string): string => pkg.replace(/^@async-io\//, '');
 
 // (and `[Symbol.dispose]`, from `Disposable`, which the interface extends)
-const POLLER = ['add', 'backend', 'close', 'closed', 'delete', 'fd', 'modify', 'notify', 'share', 'supportsEdge', 'supportsLevel', 'supportsPriority', 'wait'];
+const POLLER = ['add', 'backend', 'close', 'closed', 'delete', 'fd', 'modify', 'notify', 'share', 'supportsEdge', 'supportsLevel', 'supportsPriority', 'sweep', 'wait'];
 const POLLER_CLASS = ['new', 'fromShared', 'prototype'];
 const EVENTS = ['[Symbol.iterator]', 'at', 'capacity', 'clear', 'constructor', 'flagsAt', 'keyAt', 'length'];
 const INTEREST = ['priority', 'readable', 'writable'];
-const POLL_EVENT = ['error', 'hangup', 'key', 'priority', 'readable', 'writable'];
+const POLL_EVENT = ['error', 'gone', 'hangup', 'key', 'priority', 'readable', 'writable'];
 const SHARED_POLLER = ['backend', 'id', 'kind'];
 
 /** Every backend package of the table: the same `Poller` API. */
