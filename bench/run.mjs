@@ -295,10 +295,12 @@ function targets(summary, scale, rss, runs = []) {
   for (const [P, limit] of [[1, 10], [64, 3], [1024, 4]])
     add(`W1 P=${P}: facade on poll (readable() loop) ÷ C epoll`, ratioOf(`w1 P=${P}`, 'reactor-poll-readable'), limit, skipNote(`w1 P=${P}`, 'reactor-poll-readable'));
   for (const P of [64, 1024]) add(`W1 P=${P}: watch() callback watcher ÷ C epoll`, ratioOf(`w1 P=${P}`, 'watcher-epoll'), 1.6, skipNote(`w1 P=${P}`, 'watcher-epoll'));
-  for (const [key, id] of [['w1 P=64', 'reactor-epoll'], ['w1 P=1024', 'reactor-epoll'], ['w1 P=1024', 'reactor-epoll-nested-readable'], ['w5 always-ready', 'reactor-epoll'], ['w5 always-ready', 'reactor-epoll-read']])
-    if (summary.some((s) => s.key === key))
-      add(`${key.replace('w1', 'W1').replace('w5', 'W5')}: cooperative budget as shipped ÷ off (${COOP_API[id]})`, pairRatio(runs, key, id, `${id}-nobudget`, 'ns_per_event'), 1.05,
+  for (const [key, id] of [['w1 P=64', 'reactor-epoll'], ['w1 P=1024', 'reactor-epoll'], ['w1 P=1024', 'reactor-epoll-nested-readable'], ['w5 always-ready', 'reactor-epoll'], ['w5 always-ready', 'reactor-epoll-read']]) {
+    const m = pairRatio(runs, key, id, `${id}-nobudget`, 'ns_per_event');
+    if (m)
+      add(`${key.replace('w1', 'W1').replace('w5', 'W5')}: cooperative budget as shipped ÷ off (${COOP_API[id]})`, m, 1.05,
         'per repetition, the two runs of the same repetition; informational: the budget buys fairness (see analysis)');
+  }
   const w4 = summary.find((s) => s.workload === 'w4')?.key;
   if (w4) {
     add(`W4 ${w4.split(' ')[1]}: our stream ÷ net.Socket, bytes/s`, pairRatio(runs, w4, 'bulk-stream', 'bulk-net', 'bytes_per_s'), 1.0, skipNote(w4, 'bulk-stream'), '>=');
@@ -349,7 +351,8 @@ function markdown(result) {
     L.push(`## ${title}`, '', desc, '');
     L.push(`| contender | ${rows.map((r) => r.key.split(' ')[1]).join(' | ')} |`);
     L.push(`| --- | ${rows.map(() => '---:').join(' | ')} |`);
-    for (const cont of runsIn(workload)) {
+    // (a contender absent from every row: added after the run that --report renders)
+    for (const cont of runsIn(workload).filter((k) => rows.some((r) => r.contenders[k.id]))) {
       const cells = rows.map((r) => {
         const s = r.contenders[cont.id];
         if (s.skipped) return `skipped: ${s.skipped.split('(')[0].trim()}`;
@@ -365,12 +368,14 @@ function markdown(result) {
   const coopRows = summary.filter((s) => s.workload === 'w1' || s.workload === 'w5');
   if (coopRows.some((r) => Object.keys(COOP_API).some((id) => r.contenders[`${id}-nobudget`]?.ns_per_event))) {
     L.push('## Cost of the cooperative budget', '');
-    L.push('Each facade contender with its budget as shipped ÷ the same program with `ASYNC_IO_COOP_BUDGET=0` (no budget), per repetition (the two runs of one repetition), median (min–max). Above 1: the budget costs time.', '');
+    L.push('Each facade contender with its budget as shipped ÷ the same program with `ASYNC_IO_COOP_BUDGET=0` (no budget), per repetition (the two runs of one repetition), median (min–max); for W5 also the CPU time per step (\`process.cpuUsage()\`, warm-up included), which other jobs\' preemption moves less than wall time. Above 1: the budget costs time.', '');
     L.push(`| facade call | ${coopRows.map((r) => r.key.replace('w1 ', 'W1 ').replace('w5 ', 'W5 ')).join(' | ')} |`, `| --- | ${coopRows.map(() => '---:').join(' | ')} |`);
     for (const [id, api] of Object.entries(COOP_API)) {
       const cells = coopRows.map((r) => {
         const x = pairRatio(result.runs, r.key, id, `${id}-nobudget`, 'ns_per_event');
-        return x ? `${x.median.toFixed(3)} (${x.min.toFixed(3)}–${x.max.toFixed(3)})` : '—';
+        const cpu = r.workload === 'w5' ? pairRatio(result.runs, r.key, id, `${id}-nobudget`, 'cpu_ns_per_step') : null;
+        const f = (s) => `${s.median.toFixed(3)} (${s.min.toFixed(3)}–${s.max.toFixed(3)})`;
+        return x ? `${f(x)}${cpu ? `; CPU ${f(cpu)}` : ''}` : '—';
       });
       L.push(`| ${api} | ${cells.join(' | ')} |`);
     }
@@ -478,7 +483,8 @@ function chart(summary, meta) {
     }
     y += gap;
   }
-  const H = y + 30 + Math.ceil(contenders.length / 3) * 16;
+  const shown = contenders.filter((k) => groups.some((g) => g.bars.some((b) => b.id === k.id))); // the legend: what has a bar
+  const H = y + 30 + Math.ceil(shown.length / 3) * 16;
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`);
   out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
   out.push(`<text x="${left}" y="22" font-size="14" font-weight="bold">Cost per event relative to C epoll (log scale, lower is better)</text>`);
@@ -494,7 +500,7 @@ function chart(summary, meta) {
   }
   out.push(`<line x1="${x(1)}" x2="${x(1)}" y1="${top - 6}" y2="${y - gap}" stroke="#333" stroke-dasharray="3,2"/>`);
   out.push(...body);
-  contenders.forEach((k, i) => {
+  shown.forEach((k, i) => {
     const lx = left + (i % 3) * 250;
     const ly = y + 10 + Math.floor(i / 3) * 16;
     out.push(`<rect x="${lx}" y="${ly}" width="10" height="10" fill="${COLORS[k.id]}"/><text x="${lx + 14}" y="${ly + 9}">${esc(k.label)}</text>`);

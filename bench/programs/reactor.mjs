@@ -88,7 +88,7 @@ run(async () => {
     // Always ready: a pipe that holds 4 KiB at every await. Each step reads 64
     // bytes (readWith(op) / handle.read / readable() then read) and writes
     // them back, so every await can complete at once: the loop the cooperative
-    // budget is there for. Cost per step; `loop_turns` counts the event loop's
+    // budget is there for. Cost per step (wall, and `cpu_ns_per_step`); `loop_turns` counts the event loop's
     // turns (a setImmediate chain) during the run: about one per 128 steps
     // with the budget, none without (the loop never yields).
     const [r, w] = pipe();
@@ -125,13 +125,17 @@ run(async () => {
       if (counting) setImmediate(tick);
     };
     setImmediate(tick);
+    const cpu0 = process.cpuUsage();
     const t = await timedAsync(round, STEPS, a.ms, a.warm);
+    const cpu = process.cpuUsage(cpu0);
     counting = false;
     const loopTurns = turns; // over warm-up and measurement, as `steps`
     // The knob must have done what the contender's name says.
     if (budgetOff && loopTurns > 1) throw new Error(`budget off, yet the loop turned ${loopTurns} times`);
     if (!budgetOff && loopTurns === 0) throw new Error('budget on, yet the loop never turned');
-    rate(contender, 'w5', { chunk: CHUNK }, t, { driver: info.driver, loop_turns: loopTurns, steps_per_turn: loopTurns ? Math.round(steps / loopTurns) : null });
+    rate(contender, 'w5', { chunk: CHUNK }, t, { driver: info.driver, loop_turns: loopTurns, steps_per_turn: loopTurns ? Math.round(steps / loopTurns) : null,
+      // CPU time per step over warm-up and measurement: less moved than wall time by other jobs' preemption.
+      cpu_ns_per_step: ((cpu.user + cpu.system) * 1000) / steps });
   } else if (a.workload === 'rss') {
     // RSS over many reactor events: sampled after a GC every tenth of the run;
     // growth is measured from the end of warm-up (30%) to the end.
