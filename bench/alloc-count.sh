@@ -30,7 +30,7 @@ build() { # name, then the mechanism's sources and flags
     -o "$tmp/allocs-$name" "$native/allocs.c" "$@" \
     "$core/src/front.c" "$core/src/fd.c" $select \
     -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
-  "$tmp/allocs-$name" | grep '^allocs' || true
+  "$tmp/allocs-$name" | grep -E '^(allocs|FAIL)' || true
 }
 echo "allocations per aio_front_wait, sources of $label:"
 build epoll "$src/packages/linux-epoll/src/epoll.c"

@@ -174,7 +174,8 @@ int main(int argc, char** argv) {
     pthread_join(th, NULL);
     print_latency("c-epoll", lat, samples);
   } else {
-    fprintf(stderr, "usage: epoll w1|w2|w3|w5 [P=|N=|samples=] [ms=] [warm=]\n");
+    fprintf(stderr,
+            "usage: epoll w1|w2|w3|w5 [P=|N=|samples=] [ms=] [warm=]\n");
     return 2;
   }
   return 0;
