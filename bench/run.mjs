@@ -10,7 +10,7 @@
 //   node run.mjs --smoke     every program once, tiny sizes, no outputs; exit 1 on any failure
 //   node run.mjs --build-only  compile the C programs and stop
 //   node run.mjs --report    re-render RESULTS.md and chart.svg from results.json
-// Also: BENCH_FULL=1, --reps=N, --only=w1,w2,w3,w4,rss,serial, --contenders=a,b
+// Also: BENCH_FULL=1, --reps=N, --only=w1,w2,w3,w4,w5,rss,serial, --contenders=a,b
 // Last, serial.mjs: the serial-port benchmark (SERIAL.md), unless --only leaves it out.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -41,24 +41,35 @@ const c = (name) => ({ cmd: path.join(buildDir, name), pre: [], env: {} });
 
 const W1 = ['w1'];
 const W4 = ['w4'];
+/** W1 and W5 (always ready): where the cooperative budget (reactor/lib/coop.ts) is measured. */
+const COOP = ['w1', 'w5'];
+/** The facade with its cooperative budget off (a bench/test-only knob of coop.ts). */
+const NO_BUDGET = { ASYNC_IO_COOP_BUDGET: '0' };
 /**
  * Every contender, in table order. `workloads`: the ones it runs (default
  * W1–W3). `base`: the baseline of a workload's ratios (C epoll for W1–W3,
  * the C read loop for W4).
  */
-const BASE = { w1: 'c-epoll', w2: 'c-epoll', w3: 'c-epoll', w4: 'c-bulk' };
+const BASE = { w1: 'c-epoll', w2: 'c-epoll', w3: 'c-epoll', w4: 'c-bulk', w5: 'c-epoll' };
 const CONTENDERS = [
-  { id: 'c-epoll', label: 'C epoll (baseline)', ...c('epoll') },
+  { id: 'c-epoll', label: 'C epoll (baseline)', ...c('epoll'), workloads: ['w1', 'w2', 'w3', 'w5'] },
   { id: 'c-poll', label: 'C poll()', ...c('poll') },
   { id: 'poller-epoll', label: 'our Poller, epoll (sync wait)', ...node('poller.mjs'), args: ['backend=epoll'] },
-  { id: 'reactor-epoll', label: 'our Reactor/Async, epoll (readWith)', ...node('reactor.mjs', { ASYNC_IO_BACKEND: 'epoll' }) },
-  { id: 'reactor-epoll-read', label: 'our Reactor/Async, epoll (handle.read)', ...node('reactor.mjs', { ASYNC_IO_BACKEND: 'epoll' }), args: ['api=read'] },
+  { id: 'reactor-epoll', label: 'our Reactor/Async, epoll (readWith)', ...node('reactor.mjs', { ASYNC_IO_BACKEND: 'epoll' }), workloads: ['w1', 'w2', 'w3', 'w5'] },
+  { id: 'reactor-epoll-nobudget', label: 'our Reactor/Async, epoll (readWith), budget off', ...node('reactor.mjs', { ASYNC_IO_BACKEND: 'epoll', ...NO_BUDGET }), workloads: COOP },
+  { id: 'reactor-epoll-read', label: 'our Reactor/Async, epoll (handle.read)', ...node('reactor.mjs', { ASYNC_IO_BACKEND: 'epoll' }), args: ['api=read'], workloads: ['w1', 'w2', 'w3', 'w5'] },
+  { id: 'reactor-epoll-read-nobudget', label: 'our Reactor/Async, epoll (handle.read), budget off', ...node('reactor.mjs', { ASYNC_IO_BACKEND: 'epoll', ...NO_BUDGET }), args: ['api=read'], workloads: COOP },
   { id: 'poller-poll', label: 'our Poller, poll backend', ...node('poller.mjs'), args: ['backend=poll'] },
   { id: 'reactor-poll', label: 'our Reactor/Async, ASYNC_IO_BACKEND=poll', ...node('reactor.mjs', { ASYNC_IO_BACKEND: 'poll' }) },
-  { id: 'reactor-epoll-nested-readable', label: 'our facade, epoll, nested driver (readable() loop)', ...node('reactor.mjs', { ASYNC_IO_BACKEND: 'epoll' }), args: ['api=readable', 'driver=nested'], workloads: W1 },
+  { id: 'reactor-epoll-nested-readable', label: 'our facade, epoll, nested driver (readable() loop)', ...node('reactor.mjs', { ASYNC_IO_BACKEND: 'epoll' }), args: ['api=readable', 'driver=nested'], workloads: COOP },
+  { id: 'reactor-epoll-nested-readable-nobudget', label: 'our facade, epoll, nested driver (readable() loop), budget off', ...node('reactor.mjs', { ASYNC_IO_BACKEND: 'epoll', ...NO_BUDGET }), args: ['api=readable', 'driver=nested'], workloads: COOP },
   { id: 'reactor-epoll-thread-readable', label: 'our facade, epoll, thread driver (readable() loop)', ...node('reactor.mjs', { ASYNC_IO_BACKEND: 'epoll' }), args: ['api=readable', 'driver=thread'], workloads: W1 },
   { id: 'reactor-poll-readable', label: 'our facade, ASYNC_IO_BACKEND=poll (readable() loop)', ...node('reactor.mjs', { ASYNC_IO_BACKEND: 'poll' }), args: ['api=readable'], workloads: W1 },
   { id: 'watcher-epoll', label: 'our watch() callback watcher, epoll', ...node('watcher.mjs', { ASYNC_IO_BACKEND: 'epoll' }), workloads: W1 },
+  // Request/response style (reqres.mjs): fs.readSync in the handler, and the handler that completes a round writes the next one.
+  { id: 'watcher-epoll-reqres', label: 'watch() callback, epoll, request/response (fs.readSync; next round written from the callback)', ...node('reqres.mjs', { ASYNC_IO_BACKEND: 'epoll' }), args: ['kind=watch'], workloads: W1 },
+  { id: 'reactor-epoll-readable-reqres', label: 'readable() loop, epoll, request/response (fs.readSync; next round written from the loop)', ...node('reqres.mjs', { ASYNC_IO_BACKEND: 'epoll' }), args: ['kind=readable'], workloads: W1 },
+  { id: 'node-net-reqres', label: "net.Socket 'data', request/response (next round written from the handler)", ...node('reqres.mjs'), args: ['kind=net'], workloads: W1 },
   { id: 'npm-epoll', label: 'npm epoll 4.x', ...node('npm-epoll.mjs') },
   { id: 'node-net', label: 'Node core net.Socket on pipes', ...node('node-net.mjs') },
   { id: 'floor', label: 'no-poller floor (sync write+read; W2: Atomics)', ...node('floor.mjs') },
@@ -81,6 +92,7 @@ function cases() {
   out.push({ workload: 'w2', key: 'w2', args: [`samples=${mode.samples}`] });
   for (const N of mode.N) out.push({ workload: 'w3', key: `w3 N=${N}`, args: [`N=${N}`, `ms=${mode.ms}`, `warm=${mode.warm}`] });
   out.push({ workload: 'w4', key: `w4 ${mode.bytes >> 20}MiB`, args: [`bytes=${mode.bytes}`] });
+  out.push({ workload: 'w5', key: 'w5 always-ready', args: [`ms=${mode.ms}`, `warm=${mode.warm}`] });
   return out.filter((k) => !only || only.includes(k.workload));
 }
 
@@ -246,6 +258,9 @@ function pairRatio(runs, key, a, b, field) {
   return spread(ratios);
 }
 
+/** The facade contenders that have a budget-off twin (`<id>-nobudget`), and what they call. */
+const COOP_API = { 'reactor-epoll': 'readWith', 'reactor-epoll-read': 'handle.read', 'reactor-epoll-nested-readable': 'readable() loop' };
+
 function targets(summary, scale, rss, runs = []) {
   const t = [];
   const ratioOf = (key, id) => summary.find((s) => s.key === key)?.contenders[id]?.ratio ?? null;
@@ -280,6 +295,12 @@ function targets(summary, scale, rss, runs = []) {
   for (const [P, limit] of [[1, 10], [64, 3], [1024, 4]])
     add(`W1 P=${P}: facade on poll (readable() loop) ÷ C epoll`, ratioOf(`w1 P=${P}`, 'reactor-poll-readable'), limit, skipNote(`w1 P=${P}`, 'reactor-poll-readable'));
   for (const P of [64, 1024]) add(`W1 P=${P}: watch() callback watcher ÷ C epoll`, ratioOf(`w1 P=${P}`, 'watcher-epoll'), 1.6, skipNote(`w1 P=${P}`, 'watcher-epoll'));
+  for (const [key, id] of [['w1 P=64', 'reactor-epoll'], ['w1 P=1024', 'reactor-epoll'], ['w1 P=1024', 'reactor-epoll-nested-readable'], ['w5 always-ready', 'reactor-epoll'], ['w5 always-ready', 'reactor-epoll-read']]) {
+    const m = pairRatio(runs, key, id, `${id}-nobudget`, 'ns_per_event');
+    if (m)
+      add(`${key.replace('w1', 'W1').replace('w5', 'W5')}: cooperative budget as shipped ÷ off (${COOP_API[id]})`, m, 1.05,
+        'per repetition, the two runs of the same repetition; informational: the budget buys fairness (see analysis)');
+  }
   const w4 = summary.find((s) => s.workload === 'w4')?.key;
   if (w4) {
     add(`W4 ${w4.split(' ')[1]}: our stream ÷ net.Socket, bytes/s`, pairRatio(runs, w4, 'bulk-stream', 'bulk-net', 'bytes_per_s'), 1.0, skipNote(w4, 'bulk-stream'), '>=');
@@ -309,7 +330,7 @@ function markdown(result) {
   L.push('# Benchmark results', '');
   L.push(`Generated by \`node bench/run.mjs${meta.mode === 'quick' ? '' : ` --${meta.mode}`}\` on ${meta.date}. Do not edit by hand: the`);
   L.push('analysis at the end comes from `bench/analysis.md`.', '');
-  L.push(`- mode: **${meta.mode}** — ${meta.reps} repetitions; each W1/W3 run measures ${meta.ms} ms after ${meta.warm} ms of warm-up; W2 takes ${meta.samples} samples per run`);
+  L.push(`- mode: **${meta.mode}** — ${meta.reps} repetitions; each W1/W3/W5 run measures ${meta.ms} ms after ${meta.warm} ms of warm-up; W2 takes ${meta.samples} samples per run`);
   L.push(`- machine: ${meta.machine.nproc} CPUs (\`nproc\`), ${meta.machine.cpu}; ${meta.machine.kernel}; Node ${meta.machine.node}; fd limit ${meta.machine.fd_limit}; load average ${meta.machine.loadavg_start.join(' ')} at start`);
   L.push(`- **the machine is shared** (other jobs run on its ${meta.machine.nproc} CPUs during the run; load average ${meta.machine.loadavg_start.join(' ')} at start${meta.machine.loadavg_end ? `, ${meta.machine.loadavg_end.join(' ')} at the end` : ''}): absolute figures are noisy; read the ratios, which are medians of interleaved repetitions`);
   L.push(`- contenders alternate within each repetition (rotated order); every ratio is computed per repetition against C epoll in the same repetition, then the median is taken; ranges are min–max over repetitions`);
@@ -330,7 +351,8 @@ function markdown(result) {
     L.push(`## ${title}`, '', desc, '');
     L.push(`| contender | ${rows.map((r) => r.key.split(' ')[1]).join(' | ')} |`);
     L.push(`| --- | ${rows.map(() => '---:').join(' | ')} |`);
-    for (const cont of runsIn(workload)) {
+    // (a contender absent from every row: added after the run that --report renders)
+    for (const cont of runsIn(workload).filter((k) => rows.some((r) => r.contenders[k.id]))) {
       const cells = rows.map((r) => {
         const s = r.contenders[cont.id];
         if (s.skipped) return `skipped: ${s.skipped.split('(')[0].trim()}`;
@@ -342,6 +364,23 @@ function markdown(result) {
     L.push('');
   };
   rateTable('W1 ping-pong', 'w1', 'P pipe pairs; each round writes one byte into every pipe, waits for readiness and reads every byte. Cell: median ns per event (min–max), events/s, **cost ÷ C epoll**.');
+  rateTable('W5 always-ready tight loop', 'w5', 'One pipe that holds 4 KiB at every await; each step awaits a 64-byte read (`readWith(op)`, `handle.read(buf)`, or `readable()` then `read`) and writes the 64 bytes back, so every await can complete at once: the loop the cooperative budget (128 completions per loop turn, then a `setImmediate`) is for. C epoll: the same reads and writes with edge-triggered readiness, `epoll_wait` only after a would-block (never). Cell as in W1, per step.');
+  const coopRows = summary.filter((s) => s.workload === 'w1' || s.workload === 'w5');
+  if (coopRows.some((r) => Object.keys(COOP_API).some((id) => r.contenders[`${id}-nobudget`]?.ns_per_event))) {
+    L.push('## Cost of the cooperative budget', '');
+    L.push('Each facade contender with its budget as shipped ÷ the same program with `ASYNC_IO_COOP_BUDGET=0` (no budget), per repetition (the two runs of one repetition), median (min–max); for W5 also the CPU time per step (\`process.cpuUsage()\`, warm-up included), which other jobs\' preemption moves less than wall time. Above 1: the budget costs time.', '');
+    L.push(`| facade call | ${coopRows.map((r) => r.key.replace('w1 ', 'W1 ').replace('w5 ', 'W5 ')).join(' | ')} |`, `| --- | ${coopRows.map(() => '---:').join(' | ')} |`);
+    for (const [id, api] of Object.entries(COOP_API)) {
+      const cells = coopRows.map((r) => {
+        const x = pairRatio(result.runs, r.key, id, `${id}-nobudget`, 'ns_per_event');
+        const cpu = r.workload === 'w5' ? pairRatio(result.runs, r.key, id, `${id}-nobudget`, 'cpu_ns_per_step') : null;
+        const f = (s) => `${s.median.toFixed(3)} (${s.min.toFixed(3)}–${s.max.toFixed(3)})`;
+        return x ? `${f(x)}${cpu ? `; CPU ${f(cpu)}` : ''}` : '—';
+      });
+      L.push(`| ${api} | ${cells.join(' | ')} |`);
+    }
+    L.push('');
+  }
   rateTable('W3 idle-scale', 'w3', 'N idle registered fds (both ends of N/2 AF_UNIX socket pairs, readable interest) plus one active pipe doing W1 with P = 1. Cell as in W1.');
   if (scale.from) {
     L.push(`Idle-scale factor, cost at ${scale.to.split(' ')[1]} ÷ cost at ${scale.from.split(' ')[1]} (per repetition, median, min–max):`, '');
@@ -408,14 +447,14 @@ function markdown(result) {
 const COLORS = {
   'c-epoll': '#333333', 'c-poll': '#888888', 'poller-epoll': '#1f77b4', 'reactor-epoll': '#2ca02c', 'reactor-epoll-read': '#17becf',
   'poller-poll': '#9ecae1', 'reactor-poll': '#a1d99b', 'npm-epoll': '#d62728', 'node-net': '#ff7f0e', floor: '#9467bd',
-  'reactor-epoll-nested-readable': '#006d2c', 'reactor-epoll-thread-readable': '#74c476', 'reactor-poll-readable': '#c7e9c0', 'watcher-epoll': '#08519c',
+  'reactor-epoll-nested-readable': '#006d2c', 'reactor-epoll-nobudget': '#98df8a', 'reactor-epoll-read-nobudget': '#9edae5', 'reactor-epoll-nested-readable-nobudget': '#41ab5d', 'reactor-epoll-thread-readable': '#74c476', 'reactor-poll-readable': '#c7e9c0', 'watcher-epoll': '#08519c', 'watcher-epoll-reqres': '#6baed6', 'reactor-epoll-readable-reqres': '#005a32', 'node-net-reqres': '#fdae6b',
   'c-bulk': '#333333', 'bulk-read': '#2ca02c', 'bulk-stream': '#08519c', 'bulk-net': '#ff7f0e', 'bulk-fs': '#8c564b',
 };
 
 /** Grouped horizontal bars, log scale: cost per event ÷ C epoll. Hand-written SVG. */
 function chart(summary, meta) {
   const groups = summary.map((s) => ({
-    name: s.workload === 'w2' ? 'W2 wake p50' : s.workload === 'w4' ? 'W4 ÷ C read' : s.key.toUpperCase().replace('W1 ', 'W1 ').replace('W3 ', 'W3 '),
+    name: s.workload === 'w2' ? 'W2 wake p50' : s.workload === 'w4' ? 'W4 ÷ C read' : s.workload === 'w5' ? 'W5 always ready' : s.key.toUpperCase().replace('W1 ', 'W1 ').replace('W3 ', 'W3 '),
     bars: runsIn(s.workload)
       .map((k) => ({ id: k.id, label: k.label, r: s.contenders[k.id]?.ratio }))
       .filter((b) => b.r),
@@ -444,7 +483,8 @@ function chart(summary, meta) {
     }
     y += gap;
   }
-  const H = y + 30 + Math.ceil(contenders.length / 3) * 16;
+  const shown = contenders.filter((k) => groups.some((g) => g.bars.some((b) => b.id === k.id))); // the legend: what has a bar
+  const H = y + 30 + Math.ceil(shown.length / 3) * 16;
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`);
   out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
   out.push(`<text x="${left}" y="22" font-size="14" font-weight="bold">Cost per event relative to C epoll (log scale, lower is better)</text>`);
@@ -460,7 +500,7 @@ function chart(summary, meta) {
   }
   out.push(`<line x1="${x(1)}" x2="${x(1)}" y1="${top - 6}" y2="${y - gap}" stroke="#333" stroke-dasharray="3,2"/>`);
   out.push(...body);
-  contenders.forEach((k, i) => {
+  shown.forEach((k, i) => {
     const lx = left + (i % 3) * 250;
     const ly = y + 10 + Math.floor(i / 3) * 16;
     out.push(`<rect x="${lx}" y="${ly}" width="10" height="10" fill="${COLORS[k.id]}"/><text x="${lx + 14}" y="${ly + 9}">${esc(k.label)}</text>`);

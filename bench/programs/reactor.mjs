@@ -1,8 +1,11 @@
 // Our facade: Reactor + Async, the promise path (readWith). The backend is
 // whatever the facade selects; the runner forces it with ASYNC_IO_BACKEND.
 //   node reactor.mjs w1 P=64 | w2 samples=N | w3 N=10000 | rss events=10000000 P=64
+//   | w5 (always ready: a tight loop of awaited reads on a pipe that always has data)
 //   api=read | api=readable (await handle.readable(), then read(fd, buf))
 //   driver=nested|thread (configure() before first use; default: the facade's choice)
+// ASYNC_IO_COOP_BUDGET=0 in the environment turns the cooperative budget off
+// (packages/reactor/lib/coop.ts): the runner's *-nobudget contenders.
 import { latency, loadBackend, parseArgs, rate, run, sampleWakes, skip, timedAsync, Waker } from './lib.mjs';
 
 const a = parseArgs();
@@ -11,7 +14,8 @@ const backend = process.env.ASYNC_IO_BACKEND ?? 'epoll';
 // default: readWith(() => read(fd, buf)).
 const useRead = a.api === 'read';
 const useReadable = a.api === 'readable';
-const contender = `reactor-${backend}${a.driver ? `-${a.driver}` : ''}${a.api ? `-${a.api}` : ''}`;
+const budgetOff = process.env.ASYNC_IO_COOP_BUDGET === '0';
+const contender = `reactor-${backend}${a.driver ? `-${a.driver}` : ''}${a.api ? `-${a.api}` : ''}${budgetOff ? '-nobudget' : ''}`;
 
 run(async () => {
   if (backend === 'poll') {
@@ -80,6 +84,58 @@ run(async () => {
     const waker = new Waker('write', { pkg, fd: w });
     const op = () => read(r, buf);
     latency(contender, await sampleWakes(waker, a.samples, () => reader.readWith(op)), { driver: info.driver });
+  } else if (a.workload === 'w5') {
+    // Always ready: a pipe that holds 4 KiB at every await. Each step reads 64
+    // bytes (readWith(op) / handle.read / readable() then read) and writes
+    // them back, so every await can complete at once: the loop the cooperative
+    // budget is there for. Cost per step (wall, and `cpu_ns_per_step`); `loop_turns` counts the event loop's
+    // turns (a setImmediate chain) during the run: about one per 128 steps
+    // with the budget, none without (the loop never yields).
+    const [r, w] = pipe();
+    const h = new Async(r, { ownsFd: true });
+    const CHUNK = 64;
+    const buf = Buffer.alloc(CHUNK);
+    const fill = Buffer.alloc(4096, 120);
+    if (write(w, fill) !== fill.length) throw new Error('could not fill the pipe');
+    const op = () => read(r, buf);
+    const once = useReadable
+      ? async () => {
+          for (;;) {
+            await h.readable();
+            if (read(r, buf) !== null) return;
+          }
+        }
+      : useRead
+        ? () => h.read(buf)
+        : () => h.readWith(op);
+    const STEPS = 16;
+    let steps = 0;
+    const round = async () => {
+      steps += STEPS;
+      for (let i = 0; i < STEPS; i++) {
+        const n = await once();
+        if (n !== undefined && n !== CHUNK) throw new Error(`short read ${n}`);
+        if (write(w, buf) !== CHUNK) throw new Error('short write');
+      }
+    };
+    let turns = 0;
+    let counting = true;
+    const tick = () => {
+      turns++;
+      if (counting) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const cpu0 = process.cpuUsage();
+    const t = await timedAsync(round, STEPS, a.ms, a.warm);
+    const cpu = process.cpuUsage(cpu0);
+    counting = false;
+    const loopTurns = turns; // over warm-up and measurement, as `steps`
+    // The knob must have done what the contender's name says.
+    if (budgetOff && loopTurns > 1) throw new Error(`budget off, yet the loop turned ${loopTurns} times`);
+    if (!budgetOff && loopTurns === 0) throw new Error('budget on, yet the loop never turned');
+    rate(contender, 'w5', { chunk: CHUNK }, t, { driver: info.driver, loop_turns: loopTurns, steps_per_turn: loopTurns ? Math.round(steps / loopTurns) : null,
+      // CPU time per step over warm-up and measurement: less moved than wall time by other jobs' preemption.
+      cpu_ns_per_step: ((cpu.user + cpu.system) * 1000) / steps });
   } else if (a.workload === 'rss') {
     // RSS over many reactor events: sampled after a GC every tenth of the run;
     // growth is measured from the end of warm-up (30%) to the end.

@@ -5,7 +5,10 @@
 #   PROFILES  build variants (default: default), flag_<profile> their flags
 #   OWN       the backend's own checks (a harness.c), or empty
 # and includes this file. Both are linked with backend-core's front.c,
-# fd.c and select.c, so the checks go through the production front.
+# fd.c and select.c, so the checks go through the production front. So is
+# allocs.c (every backend, every profile): it counts the heap allocations a
+# wait makes (malloc/calloc/realloc wrapped by the linker) and fails if a
+# wait after the first allocates.
 #   make run    every profile: the contract suite, then the backend's own
 #   make asan   the same under AddressSanitizer and UBSan
 CONTRACT_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
@@ -24,7 +27,8 @@ PROFILES ?= default
 OUT = build
 TAG = -DPROFILE='"$*"'
 
-BINS = $(PROFILES:%=$(OUT)/contract-%) $(if $(OWN),$(PROFILES:%=$(OUT)/own-%))
+BINS = $(PROFILES:%=$(OUT)/contract-%) $(if $(OWN),$(PROFILES:%=$(OUT)/own-%)) \
+       $(PROFILES:%=$(OUT)/allocs-%)
 ASAN_BINS = $(subst $(OUT)/,$(OUT)/asan-,$(BINS))
 
 .PHONY: all run asan clean
@@ -41,6 +45,14 @@ $(OUT)/own-% $(OUT)/asan-own-%: $(OWN) $(DEPS)
 	$(CC) $(WARN) $(if $(findstring asan-,$@),-O1 -g $(SAN),$(CFLAGS)) \
 	  $(flag_$*) $(TAG) -DHARNESS_TAG='"$*"' $(INCLUDES) -o $@ \
 	  $(OWN) $(MECH) $(CORE_SRCS)
+
+WRAP_ALLOC = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
+
+$(OUT)/allocs-% $(OUT)/asan-allocs-%: $(CONTRACT_DIR)/allocs.c $(DEPS)
+	@mkdir -p $(OUT)
+	$(CC) $(WARN) $(if $(findstring asan-,$@),-O1 -g $(SAN),$(CFLAGS)) \
+	  $(flag_$*) $(TAG) -DHARNESS_TAG='"allocs $*"' $(INCLUDES) -o $@ \
+	  $(CONTRACT_DIR)/allocs.c $(MECH) $(CORE_SRCS) $(WRAP_ALLOC)
 
 # Every binary runs, even after a failure, so that every check is reported.
 run: $(BINS)

@@ -7,6 +7,11 @@
  * exits and signals run (libuv drops signals that do not fit its pipe while
  * nobody reads it). The budget is per thread and comes back when the loop
  * turns.
+ *
+ * For the benchmark and tests only, not an API: `ASYNC_IO_COOP_BUDGET=N`
+ * in the environment when this module loads sets the budget to N (a whole
+ * number; 0 turns it off: every completion at once, no `setImmediate`).
+ * Read once; anything else, or no environment, leaves {@link BUDGET}.
  */
 
 /**
@@ -18,11 +23,23 @@ export const BUDGET = 128;
 const immediate: (fn: () => void) => unknown =
   typeof setImmediate === 'function' ? setImmediate : (fn) => setTimeout(fn, 0);
 
-let left = BUDGET;
+/** `ASYNC_IO_COOP_BUDGET` (bench/test knob, see above), else {@link BUDGET}. */
+function configured(): number {
+  let raw: string | undefined;
+  try {
+    raw = typeof process === 'object' ? process.env?.ASYNC_IO_COOP_BUDGET : undefined;
+  } catch {
+    return BUDGET; // Deno without --allow-env
+  }
+  return raw !== undefined && /^\d{1,9}$/.test(raw) ? Number(raw) : BUDGET;
+}
+
+const budget = configured();
+let left = budget;
 let refilling = false;
 
 function refill(): void {
-  left = BUDGET;
+  left = budget;
   refilling = false;
 }
 
@@ -32,6 +49,7 @@ function refill(): void {
  * @internal
  */
 export function spend(): boolean {
+  if (budget === 0) return true;
   if (!refilling) {
     // Runs once the loop has turned (after timers and I/O): the budget is back.
     refilling = true;
