@@ -89,6 +89,26 @@ async function readUntil(h: Async, fd: number, want: string, signal: AbortSignal
   return text;
 }
 
+/**
+ * For a wait on an fd that is always ready: it must end by itself. A timer
+ * of PROMPT_MS keeps it from hanging but also wakes the loop, and a wait
+ * stuck until some wake-up can then end in that turn, before the timer's
+ * callback: so one that took half of PROMPT_MS or more is reported as stuck.
+ */
+const PROMPT_MS = 2000;
+async function promptly<T>(wait: Promise<T>, what: string): Promise<T> {
+  const t0 = process.hrtime.bigint();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const out = await Promise.race([wait, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not resolve within ${PROMPT_MS} ms`)), PROMPT_MS)))]);
+    const took = ms(t0);
+    if (took >= PROMPT_MS / 2) fail(`${what} took ${took} ms: it ended only when something else woke the loop`);
+    return out;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function ms(t0: bigint): number {
   return Math.round(Number(process.hrtime.bigint() - t0) / 1e4) / 100;
 }
@@ -181,40 +201,35 @@ const fifo: Check = async (t) => {
   backendModule().write(w, Buffer.from('fifo\n'));
   const first = await h.ready({ readable: true }, { signal: t.signal });
   if (!first.readable) fail(`ready() after a write: ${JSON.stringify(first)}`);
-  const stream = createReadStream(h, { signal: t.signal });
-  t.defer(() => stream.destroy());
-  const chunks: Buffer[] = [];
-  const ended = new Promise<void>((resolve, reject) => {
-    stream.on('data', (c: Buffer) => {
-      chunks.push(c);
-      if (wOpen && Buffer.concat(chunks).toString().includes('fifo\n')) {
-        closeSync(w); // the last writer goes: the stream must end
-        wOpen = false;
-      }
-    });
-    stream.once('end', resolve);
-    stream.once('error', (e) =>
-      reject(e.name === 'AbortError' ? new Error(`no EOF after the last writer closed (read ${JSON.stringify(Buffer.concat(chunks).toString())})`) : e),
-    );
+  const buf = Buffer.alloc(64);
+  const n = await h.read(buf, { signal: t.signal }); // a short read: drained
+  if (buf.subarray(0, n).toString() !== 'fifo\n') fail(`read ${JSON.stringify(buf.subarray(0, n).toString())}, not "fifo\\n"`);
+  // Drained, so this read waits for the kernel; the last writer goes while it does.
+  const eof = h.read(buf, { signal: t.signal });
+  const closer = setTimeout(() => {
+    closeSync(w);
+    wOpen = false;
+  }, 20);
+  t.defer(() => clearTimeout(closer));
+  const end = await eof.catch((e: Error) => {
+    throw e.name === 'AbortError' ? new Error('no EOF after the last writer closed: the read waited on') : e;
   });
-  await ended;
-  return 'readable after a write; the stream ended when the last writer closed';
+  if (end !== 0) fail(`read ${end} bytes after the last writer closed, not EOF`);
+  return 'readable after a write; a waiting read got EOF when the last writer closed';
 };
 
 /** /dev/null: always ready, both ways; a read stream reads it to EOF at once. */
 const devNull: Check = async (t) => {
   if (process.platform === 'win32') throw new Skip('no /dev/null on Windows');
   // One handle after the other, the first still open: each wait must end
-  // on its own, whatever else the loop has to do.
+  // at once and on its own, whatever else the loop has (not) to do.
   const r = new Async(openSync('/dev/null', fsc.O_RDONLY | fsc.O_NONBLOCK), { ownsFd: true });
   t.defer(() => r.close());
-  const rr = await r.ready({ readable: true }, { signal: t.signal });
+  const rr = await promptly(r.ready({ readable: true }, { signal: t.signal }), 'ready({ readable }) on /dev/null');
   if (!rr.readable) fail(`ready({ readable }) resolved without readable: ${JSON.stringify(rr)}`);
   const w = new Async(openSync('/dev/null', fsc.O_WRONLY | fsc.O_NONBLOCK), { ownsFd: true });
   t.defer(() => w.close());
-  const wr = await w.ready({ writable: true }, { signal: t.signal }).catch((e: Error) => {
-    throw e.name === 'AbortError' ? new Error('ready({ writable }) on a second /dev/null handle never resolved (the first resolved)') : e;
-  });
+  const wr = await promptly(w.ready({ writable: true }, { signal: t.signal }), 'ready({ writable }) on a second /dev/null handle');
   if (!wr.writable) fail(`ready({ writable }) resolved without writable: ${JSON.stringify(wr)}`);
   const stream = createReadStream(openSync('/dev/null', fsc.O_RDONLY | fsc.O_NONBLOCK), { ownsFd: true, signal: t.signal });
   t.defer(() => stream.destroy());
