@@ -289,10 +289,11 @@ static napi_value js_socketpair_of(napi_env env, napi_callback_info info) {
 /* openpty() -> [master, slave]: see pty.c. */
 static napi_value js_openpty(napi_env env, napi_callback_info info) {
   int fds[2], err;
+  const char* syscall = "posix_openpt";
   (void)info;
-  err = aio_fd_openpty(fds);
+  err = aio_fd_openpty(fds, &syscall);
   if (err < 0)
-    return aio_throw_errno(env, err, "openpty");
+    return aio_throw_errno(env, err, syscall);
   return fd_pair(env, fds);
 }
 

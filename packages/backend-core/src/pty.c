@@ -25,40 +25,56 @@
 /* ptsname() returns a static buffer (ptsname_r is not everywhere). */
 static pthread_mutex_t name_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int open_slave(int master) {
+static int open_slave(int master, const char** syscall) {
   const char* name;
-  int fd = -1, err = 0;
-  if (pthread_mutex_lock(&name_lock) != 0)
-    return -EDEADLK;
+  int fd, err;
+  *syscall = "pthread_mutex_lock";
+  if ((err = pthread_mutex_lock(&name_lock)) != 0)
+    return -err;
+  *syscall = "ptsname";
+  errno = 0;
   name = ptsname(master);
-  if (name == NULL)
-    err = errno != 0 ? -errno : -ENOTTY;
-  else if ((fd = open(name, O_RDWR | O_NOCTTY | O_NONBLOCK | AIO_PT_CLOEXEC)) <
-           0)
-    err = -errno;
+  if (name == NULL) {
+    fd = errno != 0 ? -errno : -ENOTTY;
+  } else {
+    *syscall = "open";
+    fd = open(name, O_RDWR | O_NOCTTY | O_NONBLOCK | AIO_PT_CLOEXEC);
+    if (fd < 0)
+      fd = -errno;
+  }
   pthread_mutex_unlock(&name_lock);
-  return err < 0 ? err : fd;
+  return fd;
 }
 
-int aio_fd_openpty(int fds[2]) {
+int aio_fd_openpty(int fds[2], const char** syscall) {
   int master, slave, err;
+  *syscall = "posix_openpt";
   master = posix_openpt(O_RDWR | O_NOCTTY | AIO_PT_CLOEXEC);
   if (master < 0)
     return -errno;
-  if (grantpt(master) < 0 || unlockpt(master) < 0) {
+  *syscall = "grantpt";
+  if (grantpt(master) < 0) {
     err = -errno;
     close(master);
     return err;
   }
+  *syscall = "unlockpt";
+  if (unlockpt(master) < 0) {
+    err = -errno;
+    close(master);
+    return err;
+  }
+  *syscall = "fcntl";
   if ((err = aio_fd_set_cloexec(master)) < 0 ||
       (err = aio_fd_set_nonblocking(master)) < 0) {
     close(master);
     return err;
   }
-  if ((slave = open_slave(master)) < 0) {
+  if ((slave = open_slave(master, syscall)) < 0) {
     close(master);
     return slave;
   }
+  *syscall = "fcntl";
   if ((err = aio_fd_set_cloexec(slave)) < 0) {
     close(slave);
     close(master);

@@ -56,9 +56,10 @@ function fail(message: string): never {
   throw new Error(message);
 }
 
+/** `syscall: CODE` for a system error (its message can be a poller's wording), else the message. */
 function describeError(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
-  if (err && typeof err === 'object' && 'code' in err && err.code) return `${err.code}${err.syscall ? ` (${err.syscall})` : ''}: ${err.message}`;
+  if (err && typeof err === 'object' && typeof err.code === 'string' && err.syscall) return `${err.syscall}: ${err.code}`;
   return String(err?.message ?? err);
 }
 

@@ -6,9 +6,11 @@
 // emulation, kqueue refuses them (KQ_SHIM_QUIRKS=device-einval). Every check
 // must pass. And a check must be able to fail: with shutdown(SHUT_WR)
 // broken into SHUT_RDWR by a test-only preload (test/interpose/shutdown_both.c),
-// the half-close check reports FAILED and the CLI exits 1.
+// the half-close check reports FAILED and the CLI exits 1. And a check this
+// machine cannot run (no ptys: test/interpose/no_pty.c; no mkfifo(1)) is
+// skipped with its reason, never ok.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,7 +44,7 @@ const allOk = Object.fromEntries(CHECKS.map((c) => [c, 'ok']));
 
 beforeAll(() => {
   if (process.platform !== 'linux') return;
-  for (const name of ['macos_poll', 'shutdown_both']) {
+  for (const name of ['macos_poll', 'shutdown_both', 'no_pty']) {
     execFileSync('cc', ['-shared', '-fPIC', '-O1', '-o', preload(name), join(__dirname, 'interpose', `${name}.c`), '-ldl']);
   }
 });
@@ -82,6 +84,23 @@ describe(`doctor --selftest on ${EXPECTED_BACKEND}`, () => {
       const report = JSON.parse(r.stdout) as Report;
       expect(outcomes(report)).toEqual(allOk);
       expect(r.code).toBe(0);
+    });
+
+    it('reports a check this machine cannot run as skipped with its reason, never ok, and still exits 0', async () => {
+      // No pseudo-terminals (posix_openpt() fails with ENOENT) and no mkfifo(1) on the PATH.
+      const empty = join(dir, 'empty-path');
+      mkdirSync(empty, { recursive: true });
+      const r = await doctor(['--selftest', '--json'], { LD_PRELOAD: preload('no_pty'), PATH: empty });
+      expect(r.stderr).toBe('');
+      const report = JSON.parse(r.stdout) as Report;
+      const byName = Object.fromEntries(report.checks.map((c) => [c.name, c]));
+      expect(byName.pty).toMatchObject({ status: 'skipped', detail: 'no pseudo-terminals here: posix_openpt: ENOENT' });
+      expect(byName['named FIFO']).toMatchObject({ status: 'skipped', detail: 'mkfifo(1) could not make a FIFO: spawnSync mkfifo: ENOENT' });
+      for (const name of ['/dev/null', 'socket half-close', 'shared Poller']) expect(byName[name]!.status, name).toBe('ok');
+      expect(report.ok).toBe(true);
+      expect(r.code).toBe(0);
+      const text = await doctor(['--selftest'], { LD_PRELOAD: preload('no_pty'), PATH: empty });
+      expect(text.stdout).toMatch(/^\| pty \| skipped \| [\d.]+ \| no pseudo-terminals here: posix_openpt: ENOENT \|$/m);
     });
 
     it('reports the half-close check FAILED, and exits 1, when shutdown(SHUT_WR) closes both directions', async () => {
