@@ -12,7 +12,7 @@ exports.include = rel('include');
 exports.sources = [
   'front.c', 'fd.c', 'napi.c', 'errors.c', 'shared.c', 'env.c', 'reactor.c', 'loop.c',
   'driver-nested.c', 'driver-thread.c', 'driver-external.c', 'handoff-uv.c', 'handoff-tsfn.c', 'side.c', 'constants.c',
-  'select.c',
+  'select.c', 'pty.c',
 ].map((f) => rel('src', f));
 /** The ENOSYS mechanism, compiled with a backend's `src/no-<mechanism>.c` where its kernel facility is missing. */
 exports.stub = rel('src', 'stub.c');

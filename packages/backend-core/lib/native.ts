@@ -85,6 +85,8 @@ export interface NativeAddon {
   shutdown(fd: number, how: number): void;
   /** `type`: a `constants.socketTypes` value */
   socketpairOf(type: number): [number, number];
+  /** A pseudo-terminal pair `[master, slave]`, both non-blocking and close-on-exec (pty.c; for `doctor --selftest`). */
+  openpty(): [number, number];
 
   /**
    * A reactor for this environment: its poller's events are written as

@@ -63,6 +63,10 @@ int aio_fd_socketpair(int fds[2]);
 int aio_fd_socketpair_of(int kind, int fds[2]);
 /* shutdown(2) with how 0 SHUT_RD, 1 SHUT_WR, 2 SHUT_RDWR: 0 or -errno. */
 int aio_fd_shutdown(int fd, int how);
+/* pty.c: a pseudo-terminal pair, fds[0] the master, fds[1] the slave; both
+ * close-on-exec and non-blocking, neither the controlling terminal. On
+ * failure *syscall names the call that failed. */
+int aio_fd_openpty(int fds[2], const char** syscall);
 /* One read or write, EINTR retried: the byte count or -errno. */
 ssize_t aio_fd_read(int fd, void* buf, size_t len);
 ssize_t aio_fd_write(int fd, const void* buf, size_t len);

@@ -296,6 +296,17 @@ static napi_value js_socketpair_of(napi_env env, napi_callback_info info) {
   return fd_pair(env, fds);
 }
 
+/* openpty() -> [master, slave]: see pty.c. */
+static napi_value js_openpty(napi_env env, napi_callback_info info) {
+  int fds[2], err;
+  const char* syscall = "posix_openpt";
+  (void)info;
+  err = aio_fd_openpty(fds, &syscall);
+  if (err < 0)
+    return aio_throw_errno(env, err, syscall);
+  return fd_pair(env, fds);
+}
+
 /* fdKind(fd) -> what the streams need to know of a file: see internal.h. */
 static napi_value js_fd_kind(napi_env env, napi_callback_info info) {
   aio_args_t a;
@@ -525,6 +536,7 @@ NAPI_MODULE_INIT() {
       AIO_FN("fdKind", js_fd_kind),
       AIO_FN("shutdown", js_shutdown),
       AIO_FN("socketpairOf", js_socketpair_of),
+      AIO_FN("openpty", js_openpty),
       AIO_FN("reactorCreate", aio_js_reactor_create),
       AIO_FN("reactorPoller", aio_js_reactor_poller),
       AIO_FN("reactorDispatch", aio_js_reactor_dispatch),

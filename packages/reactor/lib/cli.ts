@@ -3,6 +3,10 @@
  * `npx @async-io/reactor doctor [--json]`: what this machine can run, which
  * backend is chosen and why, and from which file. Exits 1 when no backend
  * can load.
+ *
+ * `doctor --selftest [--json] [--timeout <ms>]`: runs the readiness checks of
+ * selftest.ts on this machine with the backend that is chosen, and prints a
+ * report to paste into an issue. Exits 1 when a check failed.
  */
 import { BACKENDS, type BackendName } from '@async-io/backend-core';
 import { type Attempt, selectBackend, tryBackend } from './select.js';
@@ -104,16 +108,55 @@ function printHuman(report: Record<string, unknown>): void {
   line('capabilities', Object.entries(caps).map(([k, v]) => `${k}=${v ? 'yes' : 'no'}`).join(' '));
 }
 
-function main(argv: string[]): number {
+const USAGE = 'usage: async-io doctor [--json] | async-io doctor --selftest [--json] [--timeout <ms>]';
+
+async function runSelftest(json: boolean, timeoutMs: number | undefined): Promise<number> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { selftest, formatSelftest } = require('./selftest.js') as typeof import('./selftest.js');
+  try {
+    selectBackend();
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    console.error(`no backend could load: ${e.code ?? ''} ${e.message}`);
+    return 1;
+  }
+  const report = await selftest({ timeoutMs, libc: libc() });
+  console.log(json ? JSON.stringify(report, null, 2) : formatSelftest(report));
+  return report.ok ? 0 : 1;
+}
+
+async function main(argv: string[]): Promise<number> {
   const [command = 'doctor', ...rest] = argv;
-  if (command !== 'doctor' || rest.some((a) => a !== '--json')) {
-    console.error('usage: async-io doctor [--json]');
+  let json = false;
+  let selftest = false;
+  let timeoutMs: number | undefined;
+  let bad = command !== 'doctor';
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    if (a === '--json') json = true;
+    else if (a === '--selftest') selftest = true;
+    else if (a === '--timeout' && /^[1-9]\d{0,6}$/.test(rest[i + 1] ?? '')) timeoutMs = Number(rest[++i]);
+    else bad = true;
+  }
+  if (bad || (timeoutMs !== undefined && !selftest)) {
+    console.error(USAGE);
     return 2;
   }
+  if (selftest) return runSelftest(json, timeoutMs);
   const { report, ok } = doctor();
-  if (rest.includes('--json')) console.log(JSON.stringify(report, null, 2));
+  if (json) console.log(JSON.stringify(report, null, 2));
   else printHuman(report);
   return ok ? 0 : 1;
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}
