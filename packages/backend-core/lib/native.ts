@@ -77,6 +77,8 @@ export interface NativeAddon {
   fdReadiness(fd: number): number;
   /** [st_dev, st_ino, FIFO or SOCK_STREAM socket (a short read means drained), regular file (procfs/sysfs)] */
   fdStat(fd: number): [number, number, boolean, boolean];
+  /** Whether `fd` still names the file `fdStat` gave `dev` and `ino` of (false: another file, or closed). */
+  sameFile(fd: number, dev: number, ino: number): boolean;
   /** Drops the readable/writable bits of batch entries whose fd (fds[i]; -1: skip) is no longer ready. */
   recheck(fds: Int32Array, batch: Uint32Array, n: number): void;
   /** What kind of file an fd is (streams: bytes or messages, a terminal, a file readiness does not apply to). */

@@ -41,7 +41,7 @@ napi_status aio_define_constants(napi_env env, napi_value exports) {
   static const aio_constant_t flags[] = {
       {"readable", AIO_READABLE}, {"writable", AIO_WRITABLE},
       {"priority", AIO_PRIORITY}, {"hangup", AIO_HANGUP},
-      {"error", AIO_ERROR}, {"gone", AIO_GONE},
+      {"error", AIO_ERROR},       {"gone", AIO_GONE},
   };
   static const aio_constant_t caps[] = {
       {"level", AIO_CAP_LEVEL},

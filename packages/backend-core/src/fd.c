@@ -257,6 +257,24 @@ int aio_fd_same_file(const aio_fd_id_t* a, const aio_fd_id_t* b) {
          a->sock == b->sock;
 }
 
+/* st_ino as JS sees it (a double), or for a socket whose inode is 0 its
+ * kernel handle (socket_handle()) folded into the 52 bits a double holds
+ * exactly: the handle's high bits are the same for every socket. */
+static double ino_key(int fd, const struct stat* st) {
+  uint64_t h;
+  if (!S_ISSOCK(st->st_mode) || st->st_ino != 0)
+    return (double)st->st_ino;
+  h = socket_handle(fd);
+  return (double)((h ^ (h >> 52)) & ((UINT64_C(1) << 52) - 1));
+}
+
+int aio_fd_same(int fd, double dev, double ino) {
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return -errno;
+  return (double)st.st_dev == dev && ino_key(fd, &st) == ino;
+}
+
 int aio_fd_stat(int fd, aio_fd_stat_t* out, const char** syscall) {
   struct stat st;
   int type = 0;
@@ -266,14 +284,7 @@ int aio_fd_stat(int fd, aio_fd_stat_t* out, const char** syscall) {
     return -errno;
   }
   out->dev = (double)st.st_dev;
-  out->ino = (double)st.st_ino;
-  if (S_ISSOCK(st.st_mode) && st.st_ino == 0) {
-    /* The socket's kernel handle stands in (see socket_handle()), folded
-     * into the 52 bits a double holds exactly: its high bits are the same
-     * for every socket. */
-    uint64_t h = socket_handle(fd);
-    out->ino = (double)((h ^ (h >> 52)) & ((UINT64_C(1) << 52) - 1));
-  }
+  out->ino = ino_key(fd, &st);
   if (S_ISREG(st.st_mode)) {
     out->kind = "file";
   } else if (S_ISDIR(st.st_mode)) {

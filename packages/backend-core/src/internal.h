@@ -109,6 +109,10 @@ typedef struct {
   const char* kind;
 } aio_fd_stat_t;
 
+/* 1 if fd names the file whose aio_fd_stat() dev and ino these are, 0 if
+ * another, or -errno (-EBADF: closed). One fstat(). */
+int aio_fd_same(int fd, double dev, double ino);
+
 /* The open file's identity and kind. On failure *syscall names the call
  * that failed ("fstat" or "getsockopt"). */
 int aio_fd_stat(int fd, aio_fd_stat_t* out, const char** syscall);

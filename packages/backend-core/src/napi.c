@@ -471,6 +471,25 @@ static napi_value js_recheck(napi_env env, napi_callback_info info) {
   return aio_undefined(env);
 }
 
+/* sameFile(fd, dev, ino) -> whether fd still names the file fdStat() gave
+ * dev and ino of: false for another file or a closed fd. One fstat(), no
+ * allocation: checked before every read and write of a handle. */
+static napi_value js_same_file(napi_env env, napi_callback_info info) {
+  aio_args_t a;
+  int64_t fd;
+  double dev, ino;
+  napi_value v;
+  if (!aio_args(env, info, &a))
+    return NULL;
+  if (!aio_int_arg(&a, 0, "fd", 0, INT_MAX, &fd))
+    return NULL;
+  if (a.argc < 3 || napi_get_value_double(env, a.argv[1], &dev) != napi_ok ||
+      napi_get_value_double(env, a.argv[2], &ino) != napi_ok)
+    return aio_throw_type(env, "dev");
+  AIO_NAPI(env, napi_get_boolean(env, aio_fd_same((int)fd, dev, ino) == 1, &v));
+  return v;
+}
+
 /* fdStat(fd) -> [dev, ino, stream, regular]: the open file's identity (to tell
  * a reused fd number from the file it used to name) and whether it is a FIFO or
  * a SOCK_STREAM socket, where a short read means "drained" and a short write
@@ -532,6 +551,7 @@ NAPI_MODULE_INIT() {
       AIO_FN("setNonblocking", js_set_nonblocking),
       AIO_FN("fdReadiness", js_fd_readiness),
       AIO_FN("fdStat", js_fd_stat),
+      AIO_FN("sameFile", js_same_file),
       AIO_FN("recheck", js_recheck),
       AIO_FN("fdKind", js_fd_kind),
       AIO_FN("shutdown", js_shutdown),

@@ -655,8 +655,8 @@ static double thread_cpu_ms(void) {
 
 /* How many events in ev[0..n) have `key` with exactly `flags`; *ready
  * counts its others. */
-static int count_key(const aio_event_t* ev, int n, uint32_t key,
-                     uint32_t flags, int* ready) {
+static int count_key(const aio_event_t* ev, int n, uint32_t key, uint32_t flags,
+                     int* ready) {
   int i, c = 0;
   for (i = 0; i < n; i++) {
     if (ev[i].key != key)

@@ -22,7 +22,8 @@ const char* aio_backend_name(void) {
 }
 
 unsigned aio_backend_caps(void) {
-  return AIO_CAP_LEVEL | AIO_CAP_EDGE | AIO_CAP_PRIORITY | AIO_CAP_LEVEL_REARMED;
+  return AIO_CAP_LEVEL | AIO_CAP_EDGE | AIO_CAP_PRIORITY |
+         AIO_CAP_LEVEL_REARMED;
 }
 
 const char* aio_backend_syscall(aio_op_t op) {

@@ -627,12 +627,7 @@ export class Async implements Disposable {
   }
 
   #sameFile(): boolean {
-    try {
-      const [dev, ino] = this.#native.fdStat(this.fd);
-      return dev === this.#dev && ino === this.#ino;
-    } catch {
-      return false;
-    }
+    return this.#native.sameFile(this.fd, this.#dev, this.#ino);
   }
 
   #watchPriority(): void {

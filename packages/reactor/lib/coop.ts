@@ -37,6 +37,29 @@ function configured(): number {
 const budget = configured();
 let left = budget;
 let refilling = false;
+/** Callers that yielded this turn: one `setImmediate` runs them all. */
+let deferred: (() => void)[] = [];
+/** While they run: a caller yields once, and then completes without spending again. */
+let draining = false;
+
+function drain(): void {
+  const run = deferred;
+  deferred = [];
+  draining = true;
+  try {
+    for (const fn of run) {
+      try {
+        fn();
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  } finally {
+    draining = false;
+  }
+}
 
 function refill(): void {
   left = budget;
@@ -49,7 +72,7 @@ function refill(): void {
  * @internal
  */
 export function spend(): boolean {
-  if (budget === 0) return true;
+  if (budget === 0 || draining) return true;
   if (!refilling) {
     // Runs once the loop has turned (after timers and I/O): the budget is back.
     refilling = true;
@@ -61,9 +84,13 @@ export function spend(): boolean {
 }
 
 /**
- * Runs `fn` after the event loop has had its turn.
+ * Runs `fn` after the event loop has had its turn; `fn` then completes at
+ * once without spending (it yielded once already: a round of 1,024 waits
+ * that find their fds ready costs one `setImmediate`, not one per wait per
+ * turn).
  * @internal
  */
 export function yieldThen(fn: () => void): void {
-  immediate(fn);
+  if (deferred.length === 0) immediate(drain);
+  deferred.push(fn);
 }

@@ -72,11 +72,21 @@ interface AlwaysReady {
 
 const isDevice = (kind: string): boolean => kind === 'char' || kind === 'tty';
 
-/** Runs `fn` on the next loop turn without keeping the loop alive (the reactor's ref does that). */
-function immediate(fn: () => void): void {
-  if (typeof setImmediate !== 'function') return void setTimeout(fn, 0);
-  const handle = setImmediate(fn) as { unref?: () => void };
-  handle.unref?.();
+interface Immediate {
+  ref?: () => void;
+  unref?: () => void;
+}
+
+/**
+ * Runs `fn` on the next loop turn; unref'd unless `ref`. A ref'd immediate
+ * also keeps libuv from blocking in its poll phase, which an unref'd one does
+ * not: an always-ready event due while a wait is pending must be ref'd or it
+ * waits for something unrelated to wake the loop.
+ */
+function immediate(fn: () => void, ref: boolean): Immediate {
+  const handle = (typeof setImmediate === 'function' ? setImmediate(fn) : setTimeout(fn, 0)) as Immediate;
+  if (!ref) handle.unref?.();
+  return handle;
 }
 
 const SLOT_BITS = 20;
@@ -180,6 +190,8 @@ export class ReactorCore {
    * turn for a level registration.
    */
   readonly #alwaysReady = new Map<number, AlwaysReady>();
+  /** Their events scheduled: ref'd while a ref'd wait is pending (see immediate()). */
+  readonly #alwaysDue = new Set<Immediate>();
   #refs = 0;
   #failure: Error | null = null;
 
@@ -360,7 +372,8 @@ export class ReactorCore {
     entry.mode = mode;
     if (entry.bits === 0 || entry.scheduled) return;
     entry.scheduled = true;
-    immediate(() => {
+    const handle = immediate(() => {
+      this.#alwaysDue.delete(handle);
       entry.scheduled = false;
       const slot = key & SLOT_MASK;
       if (this.#alwaysReady.get(key) !== entry || this.#keys[slot] !== key || entry.bits === 0) return;
@@ -371,7 +384,8 @@ export class ReactorCore {
       if (entry.mode === 'level' && this.#alwaysReady.get(key) === entry) {
         this.#armAlwaysReady(key, { readable: (entry.bits & 1) !== 0, writable: (entry.bits & 2) !== 0 }, entry.mode);
       }
-    });
+    }, this.#refs > 0);
+    this.#alwaysDue.add(handle);
   }
 
   /**
@@ -450,12 +464,18 @@ export class ReactorCore {
 
   /** A ref'd wait started: the loop stays alive while any is pending. */
   retain(): void {
-    if (this.#refs++ === 0) this.#native.reactorRef(this.#handle, true);
+    if (this.#refs++ === 0) {
+      this.#native.reactorRef(this.#handle, true);
+      for (const due of this.#alwaysDue) due.ref?.();
+    }
   }
 
   /** A ref'd wait ended. */
   release(): void {
-    if (--this.#refs === 0) this.#native.reactorRef(this.#handle, false);
+    if (--this.#refs === 0) {
+      this.#native.reactorRef(this.#handle, false);
+      for (const due of this.#alwaysDue) due.unref?.();
+    }
   }
 
   /** `fd` is closed by Worker/env teardown unless disowned first. */

@@ -63,6 +63,18 @@ describe(`fairness on ${EXPECTED_BACKEND}`, () => {
       },
     );
   }
+
+  // The budget is per thread and per loop turn: a round of 1,024 waits that
+  // all find their fds ready completes 128 at once, and the rest yield once,
+  // together (one setImmediate), instead of each yielding again on every turn
+  // until it gets a unit (4,616 setImmediate calls a round before: bench/analysis.md).
+  it('a round of 1,024 ready readWith() calls yields once, not once per call per turn', async () => {
+    const r = await runFixture('coop-count.cjs', ['1024']);
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout);
+    expect(out.error).toBeUndefined();
+    for (const n of out.perRound) expect(n).toBeLessThanOrEqual(4);
+  });
 });
 
 describe(`external driver on ${EXPECTED_BACKEND}`, () => {

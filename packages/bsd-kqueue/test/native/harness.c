@@ -261,8 +261,7 @@ static void t_closed(void) {
   close2(pr);
   make_pipe(pr2);
   send1(pr2[1]);
-  check(aio_front_modify(p, pr2[0], 19, AIO_READABLE, AIO_MODE_LEVEL) ==
-            -EBADF,
+  check(aio_front_modify(p, pr2[0], 19, AIO_READABLE, AIO_MODE_LEVEL) == -EBADF,
         "closed: modify of a reused number is EBADF");
   check(aio_front_add(p, pr2[0], 19, AIO_READABLE, AIO_MODE_LEVEL) == 0,
         "closed: an add of it re-creates the knote");

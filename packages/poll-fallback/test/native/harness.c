@@ -89,8 +89,7 @@ static void t_closed_without_delete(void) {
   t = now_ms();
   n = aio_front_wait(p, ev, 4, MS(100));
   check(n == 0 && now_ms() - t >= 100, "then quiet, even in level mode");
-  check(aio_front_modify(p, fds[0], 9, AIO_READABLE, AIO_MODE_LEVEL) ==
-            -ENOENT,
+  check(aio_front_modify(p, fds[0], 9, AIO_READABLE, AIO_MODE_LEVEL) == -ENOENT,
         "modify of the gone registration: ENOENT");
   check(aio_front_wait(p, ev, 4, MS(30)) == 0, "and quiet again");
   n = aio_front_delete(p, fds[0]);
