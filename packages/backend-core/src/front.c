@@ -375,10 +375,13 @@ static int translate(aio_front_t* f, aio_event_t* events, int n) {
       continue;
     r = &f->regs[slot];
     events[out].key = r->key; /* events[i].key is the slot's, as checked */
-    if (still_there(r) &&
-        (r->mode != AIO_MODE_LEVEL || !(f->caps & AIO_CAP_LEVEL_REARMED) ||
-         aio_poller_modify(f->poller, r->fd, slot_key(f, slot), r->interest,
-                           AIO_MODE_LEVEL) == 0)) {
+    if (r->mode == AIO_MODE_LEVEL && (f->caps & AIO_CAP_LEVEL_REARMED)
+            /* The re-arm is the check: epoll finds the registration by the
+             * (fd, file) pair, so it fails (ENOENT, EBADF) once the number
+             * names another file or none. */
+            ? aio_poller_modify(f->poller, r->fd, slot_key(f, slot),
+                                r->interest, AIO_MODE_LEVEL) == 0
+            : still_there(r)) {
       events[out].flags = events[i].flags;
     } else {
       /* The kernel reported the old file (epoll: still open elsewhere), or
