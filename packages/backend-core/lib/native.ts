@@ -40,6 +40,12 @@ export interface NativeConstants {
   readonly drivers: { readonly [D in DriverName | 'auto']: number };
   /** `reactorCreate`'s flags; `napiOnly`: the runtime has no libuv. */
   readonly reactorFlags: { readonly napiOnly: number };
+  /**
+   * Or'ed into `add`/`modify`'s mode. `owned`: the library owns the fd
+   * (closes it itself, after delete), so its events skip the front's
+   * identity check and an epoll level registration stays the kernel's own.
+   */
+  readonly registrationFlags: { readonly owned: number };
   /** The reactor batch callback's kinds: what its second argument is. */
   readonly batch: { readonly fresh: number; readonly captured: number; readonly failed: number; readonly driver: number };
   /** `socketpairOf`'s type. */

@@ -7,12 +7,14 @@
  *     modes:   { oneshot, level, edge, 'edge-oneshot' },
  *     drivers: { nested, thread, external, auto },
  *     reactorFlags: { napiOnly },
+ *     registrationFlags: { owned },
  *     batch: { fresh, captured, failed, driver },
  *     socketTypes:  { stream, dgram, seqpacket },
  *     shutdown:     { read, write, both },
  *     notifyKey }
  */
 #include "constants.h"
+#include "internal.h"
 
 #include "async_io/backend.h"
 
@@ -62,6 +64,9 @@ napi_status aio_define_constants(napi_env env, napi_value exports) {
       {"external", AIO_DRIVER_EXTERNAL},
       {"auto", AIO_DRIVER_AUTO},
   };
+  static const aio_constant_t registration_flags[] = {
+      {"owned", AIO_REG_OWNED},
+  };
   static const aio_constant_t reactor_flags[] = {
       {"napiOnly", AIO_REACTOR_NAPI_ONLY},
   };
@@ -94,6 +99,9 @@ napi_status aio_define_constants(napi_env env, napi_value exports) {
   if (s == napi_ok)
     s = group(env, obj, "reactorFlags", reactor_flags,
               AIO_COUNT(reactor_flags));
+  if (s == napi_ok)
+    s = group(env, obj, "registrationFlags", registration_flags,
+              AIO_COUNT(registration_flags));
   if (s == napi_ok)
     s = group(env, obj, "batch", batch, AIO_COUNT(batch));
   if (s == napi_ok)

@@ -21,6 +21,7 @@ typedef struct {
   int fd;
   unsigned interest;
   int mode;
+  unsigned char owned; /* AIO_REG_OWNED: no identity check, level kept */
   aio_fd_id_t id;
   unsigned char gen;
   unsigned char used;
@@ -99,7 +100,7 @@ static int check_registration(const aio_front_t* f, int fd, uint32_t key,
     return -EINVAL;
   if (interest & ~(AIO_READABLE | AIO_WRITABLE | AIO_PRIORITY))
     return -EINVAL;
-  switch (mode) {
+  switch (mode & ~AIO_REG_OWNED) {
     case AIO_MODE_ONESHOT:
       break;
     case AIO_MODE_LEVEL:
@@ -115,6 +116,15 @@ static int check_registration(const aio_front_t* f, int fd, uint32_t key,
   if (interest & AIO_PRIORITY)
     need |= AIO_CAP_PRIORITY;
   return (f->caps & need) == need ? 0 : -ENOTSUP;
+}
+
+/* The mode the mechanism is given for a caller's (owned bit included). */
+static aio_mode_t mech_mode(const aio_front_t* f, int mode) {
+  int base = mode & ~AIO_REG_OWNED;
+  if ((mode & AIO_REG_OWNED) && base == AIO_MODE_LEVEL &&
+      (f->caps & AIO_CAP_LEVEL_REARMED))
+    return AIO_MODE_LEVEL_KEPT;
+  return (aio_mode_t)base;
 }
 
 static uint32_t slot_key(const aio_front_t* f, uint32_t slot) {
@@ -246,9 +256,10 @@ int aio_front_add(aio_front_t* f, int fd, uint32_t key, unsigned interest,
     f->regs[slot].key = key;
     f->regs[slot].id = id;
     f->regs[slot].interest = interest;
-    f->regs[slot].mode = mode;
+    f->regs[slot].mode = mode & ~AIO_REG_OWNED;
+    f->regs[slot].owned = (mode & AIO_REG_OWNED) != 0;
     err = aio_poller_add(f->poller, fd, slot_key(f, (uint32_t)slot), interest,
-                         (aio_mode_t)mode);
+                         mech_mode(f, mode));
     if (err != 0) {
       unlink_slot(f, (uint32_t)slot);
       release_slot(f, (uint32_t)slot, 1);
@@ -269,8 +280,8 @@ int aio_front_modify(aio_front_t* f, int fd, uint32_t key, unsigned interest,
   slot = slot_of(f, fd);
   if (slot < 0) {
     /* Not ours: the kernel's answer (ENOENT, or EBADF for a closed fd). */
-    err = aio_poller_modify(f->poller, fd, 0, interest, (aio_mode_t)mode);
-  } else if (!still_there(&f->regs[slot])) {
+    err = aio_poller_modify(f->poller, fd, 0, interest, mech_mode(f, mode));
+  } else if (!f->regs[slot].owned && !still_there(&f->regs[slot])) {
     /* Re-arming an fd closed (or reused) behind our back would watch
      * whatever the number names now: the registration is gone instead. */
     drop_gone(f, (uint32_t)slot, 0);
@@ -278,9 +289,10 @@ int aio_front_modify(aio_front_t* f, int fd, uint32_t key, unsigned interest,
   } else {
     f->regs[slot].key = key;
     f->regs[slot].interest = interest;
-    f->regs[slot].mode = mode;
+    f->regs[slot].mode = mode & ~AIO_REG_OWNED;
+    f->regs[slot].owned = (mode & AIO_REG_OWNED) != 0;
     err = aio_poller_modify(f->poller, fd, slot_key(f, (uint32_t)slot),
-                            interest, (aio_mode_t)mode);
+                            interest, mech_mode(f, mode));
   }
   pthread_mutex_unlock(&f->lock);
   return err;
@@ -365,7 +377,7 @@ static int take_gone(aio_front_t* f, aio_event_t* events, int capacity) {
  * deleted since (or never reused) is dropped; one whose fd no longer names
  * the file registered is the registration's last (AIO_GONE). The count. */
 static int translate(aio_front_t* f, aio_event_t* events, int n) {
-  int i, out = 0;
+  int i, out = 0, ok;
   pthread_mutex_lock(&f->lock);
   for (i = 0; i < n; i++) {
     uint32_t slot = events[i].key & SLOT_MASK;
@@ -375,13 +387,17 @@ static int translate(aio_front_t* f, aio_event_t* events, int n) {
       continue;
     r = &f->regs[slot];
     events[out].key = r->key; /* events[i].key is the slot's, as checked */
-    if (r->mode == AIO_MODE_LEVEL && (f->caps & AIO_CAP_LEVEL_REARMED)
-            /* The re-arm is the check: epoll finds the registration by the
-             * (fd, file) pair, so it fails (ENOENT, EBADF) once the number
-             * names another file or none. */
-            ? aio_poller_modify(f->poller, r->fd, slot_key(f, slot),
-                                r->interest, AIO_MODE_LEVEL) == 0
-            : still_there(r)) {
+    if (r->owned)
+      ok = 1; /* the library closes it itself, after delete */
+    else if (r->mode == AIO_MODE_LEVEL && (f->caps & AIO_CAP_LEVEL_REARMED))
+      /* The re-arm is the check: epoll finds the registration by the (fd,
+       * file) pair, so it fails (ENOENT, EBADF) once the number names
+       * another file or none. */
+      ok = aio_poller_modify(f->poller, r->fd, slot_key(f, slot), r->interest,
+                             AIO_MODE_LEVEL) == 0;
+    else
+      ok = still_there(r);
+    if (ok) {
       events[out].flags = events[i].flags;
     } else {
       /* The kernel reported the old file (epoll: still open elsewhere), or

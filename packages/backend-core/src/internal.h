@@ -36,7 +36,13 @@ int aio_front_fd(const aio_front_t* f);
  * number by which poll() watches names a new one), at modify (which then
  * fails with -EBADF), when another registration takes the number (add), or
  * in aio_front_sweep(). add() answers -EEXIST only while the registered file
- * is still the one the fd names. */
+ * is still the one the fd names.
+ *
+ * AIO_REG_OWNED, or'ed into add/modify's mode by the library for an fd it
+ * owns (it closes it itself, after delete): nobody closes such an fd behind
+ * its back, so its events skip the identity check and an epoll level
+ * registration stays the kernel's own (no re-arm per event). */
+#define AIO_REG_OWNED 0x100
 int aio_front_add(aio_front_t* f, int fd, uint32_t key, unsigned interest,
                   int mode);
 int aio_front_modify(aio_front_t* f, int fd, uint32_t key, unsigned interest,

@@ -149,9 +149,12 @@ static napi_value js_register(napi_env env, napi_callback_info info,
       !aio_int_arg(&a, 2, "key", 0, (int64_t)AIO_NOTIFY_KEY - 1, &key) ||
       !aio_int_arg(&a, 3, "interest", 0,
                    AIO_READABLE | AIO_WRITABLE | AIO_PRIORITY, &interest) ||
-      !aio_int_arg(&a, 4, "mode", AIO_MODE_ONESHOT, AIO_MODE_EDGE_ONESHOT,
-                   &mode))
+      !aio_int_arg(&a, 4, "mode", AIO_MODE_ONESHOT,
+                   AIO_REG_OWNED | AIO_MODE_EDGE_ONESHOT, &mode))
     return NULL;
+  /* A mode, with the library's AIO_REG_OWNED bit or without. */
+  if ((mode & ~AIO_REG_OWNED) > AIO_MODE_EDGE_ONESHOT)
+    return aio_throw_range(env, "mode");
   if (modify) {
     err = aio_front_modify(f, (int)fd, (uint32_t)key, (unsigned)interest,
                            (int)mode);

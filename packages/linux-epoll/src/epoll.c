@@ -95,8 +95,9 @@ static int ctl(aio_poller_t* p, int op, int fd, uint32_t key, unsigned interest,
     ev.events |= EPOLLOUT;
   if (interest & AIO_PRIORITY)
     ev.events |= EPOLLPRI;
-  /* Level too (AIO_CAP_LEVEL_REARMED): the front re-arms it per event. */
-  if (mode != AIO_MODE_EDGE)
+  /* Level too (AIO_CAP_LEVEL_REARMED): the front re-arms it per event,
+   * unless it asks for the kernel's own level (AIO_MODE_LEVEL_KEPT). */
+  if (mode != AIO_MODE_EDGE && mode != AIO_MODE_LEVEL_KEPT)
     ev.events |= EPOLLONESHOT;
   if (mode == AIO_MODE_EDGE || mode == AIO_MODE_EDGE_ONESHOT)
     ev.events |= EPOLLET;

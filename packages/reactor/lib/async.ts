@@ -372,7 +372,7 @@ export class Async implements Disposable {
     this.#reactor = reactor;
     this.#ownsFd = options.ownsFd ?? false;
     const Strategy: StrategyClass = reactor.poller.supportsEdge() ? EdgeTracked : Oneshot;
-    this.#key = reactor.register(this, fd, Strategy.interest, Strategy.mode, !regular);
+    this.#key = reactor.register(this, fd, Strategy.interest, Strategy.mode, !regular, this.#ownsFd);
     this.#strategy = new Strategy(reactor, this.#native, fd, this.#key, regular);
     if (this.#ownsFd && !(kAdopted in options && options[kAdopted] === true)) {
       try {
@@ -710,8 +710,8 @@ export class Async implements Disposable {
       // The bytes read or written are the registered file's, never those of
       // a file that took the number after a close behind our back: one
       // fstat per call (the registration's own events are checked by the
-      // front).
-      if (!this.#sameFile()) throw (this.#gone ??= goneError(fd));
+      // front). Not for an fd the handle owns: it closes it itself.
+      if (!this.#ownsFd && !this.#sameFile()) throw (this.#gone ??= goneError(fd));
       const n = bit === R ? native.read(fd, buf) : native.write(fd, buf);
       // A short read/write on a stream fd: drained/full until the next edge.
       // (Not after a hangup: the next read is EOF, and no edge would come.)

@@ -176,6 +176,8 @@ export class ReactorCore {
   readonly #recheckFds: number[] = [];
   /** by slot: the fd registered */
   readonly #slotFds: number[] = [];
+  /** by slot: the fd is the library's (closed by it, after delete): registered with `registrationFlags.owned` */
+  readonly #owned: boolean[] = [];
   /** by slot: registered with the side path's poller, whose thread captures its events */
   readonly #onSide: boolean[] = [];
   readonly #generations: number[] = [];
@@ -269,11 +271,11 @@ export class ReactorCore {
    * is told it is gone, by the front. `recheck`: false where asking poll()
    * about the fd could consume an event (procfs and sysfs files).
    */
-  register(source: Source, fd: number, interest: Interest, mode: PollMode, recheck = true): number {
+  register(source: Source, fd: number, interest: Interest, mode: PollMode, recheck = true, owned = false): number {
     const key = this.#newKey();
     try {
       try {
-        this.poller.add(fd, key, interest, mode);
+        this.#ctl('add', this.#pollerHandle, fd, key, interest, mode, owned);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'EPERM' && isDevice(this.#native.fdKind(fd))) {
@@ -292,6 +294,7 @@ export class ReactorCore {
     this.#keys[slot] = key;
     this.#recheckFds[slot] = recheck ? fd : -1;
     this.#slotFds[slot] = fd;
+    this.#owned[slot] = owned;
     this.#onSide[slot] = false;
     this.#byFd.set(fd, key);
     this.#sweeper ??= this.#startSweeping();
@@ -338,7 +341,7 @@ export class ReactorCore {
       this.#alwaysReady.set(next, { bits: 0, mode, scheduled: false });
     } else {
       try {
-        this.#pollerOf(key).modify(fd, next, interest, mode);
+        this.#ctl('modify', this.#handleOf(key), fd, next, interest, mode, this.#owned[slot] === true);
       } catch (error) {
         this.#free.push(nslot);
         throw error;
@@ -348,6 +351,7 @@ export class ReactorCore {
     this.#keys[nslot] = next;
     this.#recheckFds[nslot] = this.#recheckFds[slot] ?? fd;
     this.#slotFds[nslot] = fd;
+    this.#owned[nslot] = this.#owned[slot] === true;
     this.#onSide[nslot] = this.#keys[slot] === key && this.#onSide[slot] === true;
     if (this.#keys[slot] === key) {
       this.#sources[slot] = undefined;
@@ -362,7 +366,7 @@ export class ReactorCore {
   /** Changes what `fd` (registered under `key`) is watched for; re-arms a oneshot. */
   modify(fd: number, key: number, interest: Interest, mode: PollMode): void {
     if (this.#alwaysReady.has(key)) return this.#armAlwaysReady(key, interest, mode);
-    this.#pollerOf(key).modify(fd, key, interest, mode);
+    this.#ctl('modify', this.#handleOf(key), fd, key, interest, mode, this.#owned[key & SLOT_MASK] === true);
   }
 
   /** An always-ready registration (see #alwaysReady) armed for `interest`: its event comes on the next loop turn. */
@@ -404,25 +408,38 @@ export class ReactorCore {
     const side = this.#sidePoller();
     const slot = key & SLOT_MASK;
     if (side === null || this.#onSide[slot] || this.#keys[slot] !== key) {
-      this.#pollerOf(key).modify(fd, key, interest, mode);
+      this.#ctl('modify', this.#handleOf(key), fd, key, interest, mode, this.#owned[slot] === true);
       return false;
     }
-    this.poller.delete(fd);
+    const owned = this.#owned[slot] === true;
+    this.#native.delete(this.#pollerHandle, fd);
     try {
-      side.add(fd, key, interest, mode);
+      this.#ctl('add', this.#sideHandle!, fd, key, interest, mode, owned);
     } catch (error) {
       // Refused (kqueue has no priority filter for some files): the fd stays
       // registered as it was.
-      this.poller.add(fd, key, interest.priority ? { ...interest, priority: false } : interest, mode);
+      this.#ctl('add', this.#pollerHandle, fd, key, interest.priority ? { ...interest, priority: false } : interest, mode, owned);
       throw error;
     }
     this.#onSide[slot] = true;
     return true;
   }
 
-  #pollerOf(key: number): Poller {
+  /** The poller handle `key` is registered with: the side path's, or the reactor's. */
+  #handleOf(key: number): NativeHandle {
     const slot = key & SLOT_MASK;
-    return this.#keys[slot] === key && this.#onSide[slot] ? this.#side! : this.poller;
+    return this.#keys[slot] === key && this.#onSide[slot] ? this.#sideHandle! : this.#pollerHandle;
+  }
+
+  /**
+   * The reactor's own way into the addon: interest bits and mode numbers,
+   * checked once by the front (backend-core's front.c), not again by the
+   * public Poller; `owned` adds `registrationFlags.owned`.
+   */
+  #ctl(op: 'add' | 'modify', handle: NativeHandle, fd: number, key: number, interest: Interest, mode: PollMode, owned: boolean): void {
+    const { flags, modes, registrationFlags } = this.#native.constants;
+    const bits = (interest.readable ? flags.readable : 0) | (interest.writable ? flags.writable : 0) | (interest.priority ? flags.priority : 0);
+    this.#native[op](handle, fd, key, bits, modes[mode] | (owned ? registrationFlags.owned : 0));
   }
 
   #sidePoller(): Poller | null {
@@ -443,7 +460,7 @@ export class ReactorCore {
    */
   deregister(fd: number, key: number): void {
     const slot = key & SLOT_MASK;
-    const poller = this.#pollerOf(key);
+    const handle = this.#handleOf(key);
     if (this.#keys[slot] === key) {
       this.#sources[slot] = undefined;
       this.#keys[slot] = -1;
@@ -456,7 +473,7 @@ export class ReactorCore {
     if (this.#byFd.get(fd) !== key) return;
     this.#byFd.delete(fd);
     try {
-      poller.delete(fd);
+      this.#native.delete(handle, fd);
     } catch (error) {
       debug('reactor: delete of fd %d on close: %s', fd, (error as NodeJS.ErrnoException).code);
     }

@@ -23,7 +23,7 @@ import { backendModule, kOnEvent, kOnFailure, reactorCore, type Source } from '.
 // (the registration seam documented in reactor.ts).
 interface Port {
   /** Registers `source` for `fd` and returns its key (EEXIST while a live source holds the fd). */
-  register(source: Source, fd: number, interest: number, mode: PollMode, regular: boolean): number;
+  register(source: Source, fd: number, interest: number, mode: PollMode, regular: boolean, owned: boolean): number;
   /** Moves `fd`'s registration to a fresh key (in-flight events of `key` are dropped). */
   rekey(source: Source, fd: number, key: number, interest: number, mode: PollMode): number;
   modify(fd: number, key: number, interest: number, mode: PollMode): void;
@@ -50,8 +50,8 @@ function reactorPort(): Port {
     return key;
   };
   port = {
-    register: (source, fd, bits, mode, regular) =>
-      withPriority(fd, core.register(source, fd, interest(bits), mode, !regular), bits, mode),
+    register: (source, fd, bits, mode, regular, owned) =>
+      withPriority(fd, core.register(source, fd, interest(bits), mode, !regular, owned), bits, mode),
     rekey: (source, fd, key, bits, mode) => withPriority(fd, core.rekey(source, fd, key, interest(bits), mode), bits, mode),
     modify: (fd, key, bits, mode) => core.modify(fd, key, interest(bits), mode),
     deregister: (fd, key) => core.deregister(fd, key),
@@ -302,7 +302,7 @@ class FdWatcher implements Watcher, Source {
     const p = this.#port;
     const key = this.#registered
       ? p.rekey(this, this.fd, this.key, this.#interest, this.#kernelMode)
-      : p.register(this, this.fd, this.#interest, this.#kernelMode, this.#regular);
+      : p.register(this, this.fd, this.#interest, this.#kernelMode, this.#regular, this.#ownsFd);
     this.key = key;
     this.#registered = true;
     if (!this.#active) {

@@ -320,6 +320,9 @@ describe(`hardening: reactor on ${EXPECTED_BACKEND}`, () => {
       const buf = Buffer.alloc(16);
       const n = await a2.readWith(() => read(r2, buf));
       expect(buf.subarray(0, n).toString()).toBe('fresh');
+      // The gone report is queued when the new handle took the number: wait
+      // for it (outcome, not time: up to 5 s).
+      for (let i = 0; i < 100 && oldState.settled === 'no'; i++) await tick(50);
       expect(oldState.settled, 'the new file woke the old handle').toBe('rejected');
       expect(oldState.error).toMatchObject({ code: 'EBADF' });
       await expect(a1.readable()).rejects.toMatchObject({ code: 'EBADF' });

@@ -46,6 +46,10 @@ typedef enum {
   AIO_MODE_LEVEL = 1,        /* fires on every wait while ready */
   AIO_MODE_EDGE = 2,         /* fires once per readiness edge */
   AIO_MODE_EDGE_ONESHOT = 3, /* edge, then disarmed until modify() */
+  /* Only from the front, only to a mechanism with AIO_CAP_LEVEL_REARMED:
+   * level as its kernel does it, not re-armed per event (an fd the library
+   * owns, which nobody closes behind its back). */
+  AIO_MODE_LEVEL_KEPT = 4,
 } aio_mode_t;
 
 /* Capability bits (aio_backend_caps). */
