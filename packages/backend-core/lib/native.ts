@@ -73,6 +73,8 @@ export interface NativeAddon {
   notify(h: NativeHandle): void;
   /** Reports (at the next wait) every registration whose fd was closed or reused behind its back; how many. */
   sweep(h: NativeHandle): number;
+  /** Entries of a batch taken ahead of delivery whose fd (fds[i]; -1: skip) no longer names the file registered become gone; how many. */
+  verify(h: NativeHandle, fds: Int32Array, batch: Uint32Array, n: number): number;
   pipe(): [number, number];
   socketpair(): [number, number];
   read(fd: number, buf: ArrayBufferView): number | null;

@@ -320,6 +320,23 @@ int aio_front_delete(aio_front_t* f, int fd) {
   return same ? err : 0;
 }
 
+int aio_front_verify(aio_front_t* f, const int32_t* fds, aio_event_t* events,
+                     int n) {
+  int i, slot, found = 0;
+  pthread_mutex_lock(&f->lock);
+  for (i = 0; i < n; i++) {
+    if (fds[i] < 0 || (slot = slot_of(f, fds[i])) < 0 ||
+        f->regs[slot].key != events[i].key || f->regs[slot].owned ||
+        still_there(&f->regs[slot]))
+      continue;
+    events[i].flags = AIO_GONE | AIO_ERROR;
+    drop_gone(f, (uint32_t)slot, 0);
+    found++;
+  }
+  pthread_mutex_unlock(&f->lock);
+  return found;
+}
+
 int aio_front_sweep(aio_front_t* f) {
   uint32_t slot;
   int found = 0;

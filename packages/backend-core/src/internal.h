@@ -60,6 +60,12 @@ int aio_front_notify(aio_front_t* f);
  * was closed behind its back settles even if its kernel forgot the fd in
  * silence. One fstat() per registration. Returns how many it found. */
 int aio_front_sweep(aio_front_t* f);
+/* For events taken ahead of their delivery (another thread's wait, a
+ * kernel's queue): events[i] (a caller's key) for fds[i] (-1: skip) becomes
+ * its registration's last, AIO_GONE | AIO_ERROR, where the fd no longer
+ * names the file registered by now. How many did. */
+int aio_front_verify(aio_front_t* f, const int32_t* fds, aio_event_t* events,
+                     int n);
 
 /* ---- fd.c -----------------------------------------------------------------
  * The helpers behind the JS fd functions. Each returns 0 (or a count) or a

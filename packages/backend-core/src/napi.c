@@ -191,6 +191,33 @@ static napi_value js_delete(napi_env env, napi_callback_info info) {
   return aio_undefined(env);
 }
 
+/* verify(handle, Int32Array fds, Uint32Array batch, n) -> how many entries
+ * of a batch taken ahead of its delivery became gone (aio_front_verify). */
+static napi_value js_verify(napi_env env, napi_callback_info info) {
+  aio_args_t a;
+  aio_front_t* f;
+  napi_typedarray_type type;
+  size_t nfds, nev;
+  void *fds, *events;
+  int64_t n;
+  if (!aio_args(env, info, &a) || (f = poller_arg(&a, NULL)) == NULL)
+    return NULL;
+  if (a.argc < 4 ||
+      napi_get_typedarray_info(env, a.argv[1], &type, &nfds, &fds, NULL,
+                               NULL) != napi_ok ||
+      type != napi_int32_array)
+    return aio_throw_type(env, "fds");
+  if (napi_get_typedarray_info(env, a.argv[2], &type, &nev, &events, NULL,
+                               NULL) != napi_ok ||
+      type != napi_uint32_array)
+    return aio_throw_type(env, "batch");
+  if (!aio_int_arg(&a, 3, "n", 0, (int64_t)(nfds < nev / 2 ? nfds : nev / 2),
+                   &n))
+    return NULL;
+  return aio_int(env, aio_front_verify(f, (const int32_t*)fds,
+                                       (aio_event_t*)events, (int)n));
+}
+
 /* sweep(handle) -> how many registrations were found gone (see
  * aio_front_sweep); they are reported at the next wait. */
 static napi_value js_sweep(napi_env env, napi_callback_info info) {
@@ -546,6 +573,7 @@ NAPI_MODULE_INIT() {
       AIO_FN("wait", js_wait),
       AIO_FN("notify", js_notify),
       AIO_FN("sweep", js_sweep),
+      AIO_FN("verify", js_verify),
       AIO_FN("pipe", aio_js_pipe),
       AIO_FN("socketpair", aio_js_socketpair),
       AIO_FN("read", js_read),

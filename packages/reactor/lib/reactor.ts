@@ -156,6 +156,9 @@ export class ReactorCore {
   readonly #batch = new Uint32Array(BATCH * 2);
   /** the fd of each batch entry, for the recheck of thread-captured events */
   readonly #batchFds = new Int32Array(BATCH);
+  /** the fd of each batch entry to verify on the reactor's poller, and on the side path's (-1: skip) */
+  readonly #verifyFds = new Int32Array(BATCH);
+  readonly #verifySideFds = new Int32Array(BATCH);
   #driver: DriverName;
   /** Why this driver: the probe's answer, the backend, or configure(). */
   readonly driverReason: string;
@@ -559,6 +562,25 @@ export class ReactorCore {
     const keys = this.#keys;
     const all = captured || this.#queuedEvents;
     if (n <= 0 || (!all && !this.#side)) return; // every event taken on this thread, fresh
+    // First the file: an fd closed and its number reused since the batch
+    // was taken (the front checked it then) makes the entry its
+    // registration's last, gone, rather than the new file's readiness.
+    const main = this.#verifyFds;
+    const side = this.#verifySideFds;
+    let anyMain = false;
+    let anySide = false;
+    for (let i = 0; i < n; i++) {
+      const key = batch[2 * i]!;
+      const slot = key & SLOT_MASK;
+      const live = keys[slot] === key && (all || this.#onSide[slot]) && this.#owned[slot] !== true;
+      const onSide = this.#onSide[slot] === true;
+      main[i] = live && !onSide ? this.#slotFds[slot]! : -1;
+      side[i] = live && onSide ? this.#slotFds[slot]! : -1;
+      anyMain ||= main[i]! >= 0;
+      anySide ||= side[i]! >= 0;
+    }
+    if (anyMain) this.#native.verify(this.#pollerHandle, main, batch, n);
+    if (anySide && this.#sideHandle) this.#native.verify(this.#sideHandle, side, batch, n);
     let any = false;
     for (let i = 0; i < n; i++) {
       const key = batch[2 * i]!;

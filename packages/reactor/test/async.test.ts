@@ -227,6 +227,17 @@ describe(`Async on ${EXPECTED_BACKEND}`, () => {
     },
   );
 
+  // The thread driver's helper took the old file's event (the front checked
+  // the file then); before the batch reached JS the fd was closed and its
+  // number given to a new pipe with data: the delivery checks again.
+  it('an event taken by the helper thread before the fd was closed and its number reused never reaches the old handle as the new file', async () => {
+    const r = await runFixture('behind-back-elsewhere.cjs', ['async,level,edge', 'thread', 'captured']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    for (const api of ['async', 'level', 'edge']) expect(out[api], api).toMatchObject({ outcome: 'EBADF', close: 'ok' });
+  });
+
   it.each(['auto', 'thread'])('a wait pending on an fd closed behind its back settles with EBADF, though the kernel says nothing (%s driver)', async (driver) => {
     const r = await runFixture('behind-back-elsewhere.cjs', ['async,level,edge,stream', driver, 'closed']);
     expect(r.stderr).toBe('');
