@@ -7,7 +7,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { BACKENDS } from '@async-io/backend-core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
 import { EXPECTED_BACKEND, FIXTURES, runFixture } from './helpers.js';
 
 const row = BACKENDS.find((b) => b.name === EXPECTED_BACKEND)!;
@@ -43,7 +43,8 @@ describe.each(DRIVERS)(`readiness on ${EXPECTED_BACKEND}, %s driver`, (driver) =
 
   it.runIf(process.platform === 'linux').for(['', ' made while no wait is pending'])(
     'priority() sees every change of /proc/self/mountinfo (a file whose poll reports once)%s',
-    async (timing, ctx) => {
+    { timeout: 90_000 },
+    async (timing: string, ctx: TestContext) => {
       const refused = unshareRefused();
       if (refused !== null) {
         console.log(`skipped: unshare -m refused here (${refused})`);
@@ -61,6 +62,5 @@ describe.each(DRIVERS)(`readiness on ${EXPECTED_BACKEND}, %s driver`, (driver) =
       const emulatedRearm = timing !== '' && process.env.ASYNC_IO_EMULATE === 'event-ports';
       expect(result).toEqual({ driver, backend: EXPECTED_BACKEND, changes: emulatedRearm ? 1 : 3 });
     },
-    90_000,
   );
 });
