@@ -28,6 +28,7 @@
 // every check one test in the same report.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { backends } from './backends.mjs';
@@ -66,10 +67,16 @@ function arg(name, fallback) {
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
 const plain = process.argv.includes('--plain');
+/** A short tag of this checkout's path. */
+function checkoutTag() {
+  return createHash('sha256').update(join(import.meta.dirname, '..')).digest('hex').slice(0, 12);
+}
 const ADDONS = addons(process.argv.includes('--emulated'));
 const wanted = arg('backends', ADDONS.map((a) => a.name).join(',')).split(',');
 const suites = arg('suites', 'conformance,hardening').split(',');
-const out = arg('out', join(tmpdir(), plain ? 'async-io-plain' : 'async-io-sanitize'));
+// One directory per checkout: two clones' runs at once (CI beside CI) must not
+// wipe each other's builds.
+const out = arg('out', join(tmpdir(), `${plain ? 'async-io-plain' : 'async-io-sanitize'}-${checkoutTag()}`));
 const report = arg('report', plain ? join(out, 'report.json') : join(results, 'sanitize.json'));
 const sources = Object.fromEntries(
   (arg('source', '') || '').split(',').filter(Boolean).map((s) => s.split('=')),

@@ -15,6 +15,7 @@
 //   node scripts/tsan.mjs --backends poll
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { backends } from './backends.mjs';
@@ -22,7 +23,8 @@ import { gypTarget } from './cross-prebuild.mjs';
 
 const root = join(import.meta.dirname, '..');
 const results = join(root, '.test-results');
-const out = join(tmpdir(), 'async-io-tsan');
+// One directory per checkout: two clones' runs at once must not wipe each other's builds.
+const out = join(tmpdir(), `async-io-tsan-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`);
 const logs = join(out, 'logs');
 const report = join(results, 'tsan.json');
 const cc = process.env.CC || 'cc';
