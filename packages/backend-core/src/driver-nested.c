@@ -22,7 +22,7 @@ static void on_poll(uv_poll_t* handle, int status, int events) {
   if (r->closing)
     return;
   /* status < 0: the fd is broken (closed behind our back?) */
-  n = status < 0 ? status : aio_reactor_take(r, r->batch, 0);
+  n = status < 0 ? status : aio_reactor_take(r, r->batch, 0, 1);
   if (n < 0) {
     aio_reactor_fail(r, n);
     return;

@@ -26,7 +26,7 @@ static void* helper_main(void* arg) {
     if (r->stop)
       break;
     pthread_mutex_unlock(&r->lock);
-    n = aio_reactor_take(r, r->tbatch, -1);
+    n = aio_reactor_take(r, r->tbatch, -1, 0);
     pthread_mutex_lock(&r->lock);
     if (n == 0 || r->stop)
       continue;

@@ -325,9 +325,16 @@ int aio_front_verify(aio_front_t* f, const int32_t* fds, aio_event_t* events,
   int i, slot, found = 0;
   pthread_mutex_lock(&f->lock);
   for (i = 0; i < n; i++) {
+    front_reg_t* r;
     if (fds[i] < 0 || (slot = slot_of(f, fds[i])) < 0 ||
-        f->regs[slot].key != events[i].key || f->regs[slot].owned ||
-        still_there(&f->regs[slot]))
+        f->regs[slot].key != events[i].key || f->regs[slot].owned)
+      continue;
+    r = &f->regs[slot];
+    if (r->mode == AIO_MODE_LEVEL && (f->caps & AIO_CAP_LEVEL_REARMED)
+            /* the re-arm the waiter left to the delivery, and the check */
+            ? aio_poller_modify(f->poller, r->fd, slot_key(f, (uint32_t)slot),
+                                r->interest, AIO_MODE_LEVEL) == 0
+            : still_there(r))
       continue;
     events[i].flags = AIO_GONE | AIO_ERROR;
     drop_gone(f, (uint32_t)slot, 0);
@@ -393,7 +400,7 @@ static int take_gone(aio_front_t* f, aio_event_t* events, int capacity) {
 /* The mechanism's events, keyed by slot, as the caller's: an event of a slot
  * deleted since (or never reused) is dropped; one whose fd no longer names
  * the file registered is the registration's last (AIO_GONE). The count. */
-static int translate(aio_front_t* f, aio_event_t* events, int n) {
+static int translate(aio_front_t* f, aio_event_t* events, int n, int checked) {
   int i, out = 0, ok;
   pthread_mutex_lock(&f->lock);
   for (i = 0; i < n; i++) {
@@ -404,8 +411,8 @@ static int translate(aio_front_t* f, aio_event_t* events, int n) {
       continue;
     r = &f->regs[slot];
     events[out].key = r->key; /* events[i].key is the slot's, as checked */
-    if (r->owned)
-      ok = 1; /* the library closes it itself, after delete */
+    if (r->owned || !checked)
+      ok = 1; /* the library closes it itself / aio_front_verify() will */
     else if (r->mode == AIO_MODE_LEVEL && (f->caps & AIO_CAP_LEVEL_REARMED))
       /* The re-arm is the check: epoll finds the registration by the (fd,
        * file) pair, so it fails (ENOENT, EBADF) once the number names
@@ -431,7 +438,7 @@ static int translate(aio_front_t* f, aio_event_t* events, int n) {
 /* polling's front does the same: a signal, or a mechanism woken with nothing
  * for the caller, costs a retry with what is left of the same deadline. */
 static int wait_locked(aio_front_t* f, aio_event_t* events, int capacity,
-                       int64_t timeout_ns) {
+                       int64_t timeout_ns, int checked) {
   int64_t deadline = 0;
   int err = reserve_scratch(f, capacity);
   if (err != 0)
@@ -450,7 +457,7 @@ static int wait_locked(aio_front_t* f, aio_event_t* events, int capacity,
     n = aio_poller_wait(f->poller, events, capacity, f->scratch, timeout_ns,
                         &woken);
     if (n > 0) {
-      n = translate(f, events, n);
+      n = translate(f, events, n, checked);
       if (n == 0 && !woken && timeout_ns != 0)
         n = -EINTR; /* only stale events: wait again */
     }
@@ -474,8 +481,8 @@ static int wait_locked(aio_front_t* f, aio_event_t* events, int capacity,
  * wait is in returns at once with no events (its caller waits again or does
  * something else). Waiting for the first would block it for a timeout that
  * is not its own. */
-int aio_front_wait(aio_front_t* f, aio_event_t* events, int capacity,
-                   int64_t timeout_ns) {
+static int wait_once(aio_front_t* f, aio_event_t* events, int capacity,
+                     int64_t timeout_ns, int checked) {
   int n;
   if (events == NULL || capacity <= 0)
     return -EINVAL;
@@ -483,9 +490,19 @@ int aio_front_wait(aio_front_t* f, aio_event_t* events, int capacity,
     timeout_ns = -1;
   if (atomic_exchange_explicit(&f->waiting, 1, memory_order_acquire) != 0)
     return 0;
-  n = wait_locked(f, events, capacity, timeout_ns);
+  n = wait_locked(f, events, capacity, timeout_ns, checked);
   atomic_store_explicit(&f->waiting, 0, memory_order_release);
   return n;
+}
+
+int aio_front_wait(aio_front_t* f, aio_event_t* events, int capacity,
+                   int64_t timeout_ns) {
+  return wait_once(f, events, capacity, timeout_ns, 1);
+}
+
+int aio_front_wait_unchecked(aio_front_t* f, aio_event_t* events, int capacity,
+                             int64_t timeout_ns) {
+  return wait_once(f, events, capacity, timeout_ns, 0);
 }
 
 /* Many notifies before a wait write one wake-up: the mechanism is asked

@@ -53,6 +53,12 @@ int aio_front_delete(aio_front_t* f, int fd);
  * wait at a time: while another thread's wait is in, returns 0 at once. */
 int aio_front_wait(aio_front_t* f, aio_event_t* events, int capacity,
                    int64_t timeout_ns);
+/* The same wait for a waiter that does not deliver what it takes (the thread
+ * driver's helper, the side path): nothing of the fds is looked at on its
+ * thread (no fstat, no epoll level re-arm), the thread that delivers calls
+ * aio_front_verify() on the batch, after whatever it ran meanwhile. */
+int aio_front_wait_unchecked(aio_front_t* f, aio_event_t* events, int capacity,
+                             int64_t timeout_ns);
 /* Wakes a blocked (or the next) wait; many notifies before it wake it once. */
 int aio_front_notify(aio_front_t* f);
 /* Looks at every registration's fd and reports each one found closed or
@@ -60,10 +66,11 @@ int aio_front_notify(aio_front_t* f);
  * was closed behind its back settles even if its kernel forgot the fd in
  * silence. One fstat() per registration. Returns how many it found. */
 int aio_front_sweep(aio_front_t* f);
-/* For events taken ahead of their delivery (another thread's wait, a
+/* For events taken ahead of their delivery (aio_front_wait_unchecked(), a
  * kernel's queue): events[i] (a caller's key) for fds[i] (-1: skip) becomes
  * its registration's last, AIO_GONE | AIO_ERROR, where the fd no longer
- * names the file registered by now. How many did. */
+ * names the file registered by now; an epoll level registration is re-armed
+ * here (the re-arm is its check). How many became gone. */
 int aio_front_verify(aio_front_t* f, const int32_t* fds, aio_event_t* events,
                      int n);
 

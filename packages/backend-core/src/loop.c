@@ -21,7 +21,7 @@ static void on_prepare(uv_prepare_t* handle) {
   int n;
   if (r->closing || !r->driver->may_take(r))
     return;
-  n = aio_reactor_take(r, r->batch, 0);
+  n = aio_reactor_take(r, r->batch, 0, 1);
   if (n < 0) {
     aio_reactor_fail(r, n);
     return;

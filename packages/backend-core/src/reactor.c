@@ -71,8 +71,11 @@ void aio_reactor_emit(aio_reactor_t* r, int kind, int value) {
   napi_close_handle_scope(env, scope);
 }
 
-int aio_reactor_take(aio_reactor_t* r, aio_event_t* batch, int64_t timeout_ns) {
-  int n = aio_front_wait(r->front, batch, r->capacity, timeout_ns);
+int aio_reactor_take(aio_reactor_t* r, aio_event_t* batch, int64_t timeout_ns,
+                     int delivers) {
+  int n = delivers ? aio_front_wait(r->front, batch, r->capacity, timeout_ns)
+                   : aio_front_wait_unchecked(r->front, batch, r->capacity,
+                                              timeout_ns);
   int m;
   if (n < 0 || r->side == NULL || n == r->capacity)
     return n;
@@ -337,7 +340,7 @@ napi_value aio_js_reactor_dispatch(napi_env env, napi_callback_info info) {
   int n;
   if (!aio_args(env, info, &a) || (r = reactor_arg(&a)) == NULL)
     return NULL;
-  n = aio_reactor_take(r, r->batch, 0);
+  n = aio_reactor_take(r, r->batch, 0, 1);
   if (n < 0)
     return aio_throw_errno(env, n, aio_backend_syscall(AIO_OP_WAIT));
   return aio_int(env, n);

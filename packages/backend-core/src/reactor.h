@@ -141,7 +141,11 @@ struct aio_reactor_s {
  * 'uncaughtException'. */
 void aio_reactor_emit(aio_reactor_t* r, int kind, int value);
 /* The reactor poller's ready events, then the side path's, into batch. */
-int aio_reactor_take(aio_reactor_t* r, aio_event_t* batch, int64_t timeout_ns);
+/* `delivers`: the calling thread delivers the batch itself (nested, busy,
+ * dispatch); 0 for the helper thread, whose batches JS verifies on delivery
+ * (aio_front_wait_unchecked). */
+int aio_reactor_take(aio_reactor_t* r, aio_event_t* batch, int64_t timeout_ns,
+                     int delivers);
 /* Loop thread: a wait failed. Every taker on this thread stops and JS is
  * told once. */
 void aio_reactor_fail(aio_reactor_t* r, int err);

@@ -46,7 +46,7 @@ static void* side_main(void* arg) {
     room = SIDE_CAPACITY - s->len;
     pthread_mutex_unlock(&s->lock);
     /* A stop is followed by a notify, so this wait cannot miss it. */
-    n = aio_front_wait(s->poller, s->scratch, room, -1);
+    n = aio_front_wait_unchecked(s->poller, s->scratch, room, -1);
     pthread_mutex_lock(&s->lock);
     if (s->stop)
       break;
