@@ -326,8 +326,16 @@ int aio_front_verify(aio_front_t* f, const int32_t* fds, aio_event_t* events,
   pthread_mutex_lock(&f->lock);
   for (i = 0; i < n; i++) {
     front_reg_t* r;
-    if (fds[i] < 0 || (slot = slot_of(f, fds[i])) < 0 ||
-        f->regs[slot].key != events[i].key || f->regs[slot].owned)
+    if (fds[i] < 0)
+      continue;
+    if ((slot = slot_of(f, fds[i])) < 0 || f->regs[slot].key != events[i].key) {
+      /* Its registration left the front since (found gone, its number
+       * taken): the event is the old file's at best. Gone. */
+      events[i].flags = AIO_GONE | AIO_ERROR;
+      found++;
+      continue;
+    }
+    if (f->regs[slot].owned)
       continue;
     r = &f->regs[slot];
     if (r->mode == AIO_MODE_LEVEL && (f->caps & AIO_CAP_LEVEL_REARMED)
