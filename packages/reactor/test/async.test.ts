@@ -238,6 +238,18 @@ describe(`Async on ${EXPECTED_BACKEND}`, () => {
     for (const api of ['async', 'level', 'edge']) expect(out[api], api).toMatchObject({ outcome: 'EBADF', close: 'ok' });
   });
 
+  // poll's helper took POLLNVAL for the closed fd; a new watcher took the
+  // number before the batch reached JS. Without the delivery check of an
+  // entry whose registration had left the front, the old watcher was called
+  // (and the new one, in edge mode, missed its data).
+  it('an event taken by the helper before a new registration took the closed fd\'s number goes to nobody but as EBADF', async () => {
+    const r = await runFixture('behind-back-elsewhere.cjs', ['level,edge', 'thread', 'replaced']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    for (const api of ['level', 'edge']) expect(out[api], api).toMatchObject({ outcome: 'EBADF', callbacks: 0, fresh: 1 });
+  });
+
   it.each(['auto', 'thread'])('a wait pending on an fd closed behind its back settles with EBADF, though the kernel says nothing (%s driver)', async (driver) => {
     const r = await runFixture('behind-back-elsewhere.cjs', ['async,level,edge,stream', driver, 'closed']);
     expect(r.stderr).toBe('');
