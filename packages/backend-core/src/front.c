@@ -225,6 +225,29 @@ static int still_there(const front_reg_t* r) {
   return aio_fd_identity(r->fd, &now) == 0 && aio_fd_same_file(&now, &r->id);
 }
 
+/* Does a live slot still stand for the file it was registered for? Not
+ * asked of an fd the library owns. An epoll level registration's re-arm,
+ * which it needs after each event anyway, is the check: epoll finds it by
+ * the (fd, file) pair, so it fails (ENOENT, EBADF) once the number names
+ * another file or none. Under the lock. */
+static int holds(aio_front_t* f, uint32_t slot) {
+  front_reg_t* r = &f->regs[slot];
+  if (r->owned)
+    return 1;
+  if (r->mode == AIO_MODE_LEVEL && (f->caps & AIO_CAP_LEVEL_REARMED))
+    return aio_poller_modify(f->poller, r->fd, slot_key(f, slot), r->interest,
+                             AIO_MODE_LEVEL) == 0;
+  return still_there(r);
+}
+
+/* What add and modify record of a caller's registration. */
+static void set_reg(front_reg_t* r, uint32_t key, unsigned interest, int mode) {
+  r->key = key;
+  r->interest = interest;
+  r->mode = mode & ~AIO_REG_OWNED;
+  r->owned = (mode & AIO_REG_OWNED) != 0;
+}
+
 int aio_front_add(aio_front_t* f, int fd, uint32_t key, unsigned interest,
                   int mode) {
   aio_fd_id_t id;
@@ -253,11 +276,8 @@ int aio_front_add(aio_front_t* f, int fd, uint32_t key, unsigned interest,
   if (slot < 0) {
     err = slot;
   } else {
-    f->regs[slot].key = key;
+    set_reg(&f->regs[slot], key, interest, mode);
     f->regs[slot].id = id;
-    f->regs[slot].interest = interest;
-    f->regs[slot].mode = mode & ~AIO_REG_OWNED;
-    f->regs[slot].owned = (mode & AIO_REG_OWNED) != 0;
     err = aio_poller_add(f->poller, fd, slot_key(f, (uint32_t)slot), interest,
                          mech_mode(f, mode));
     if (err != 0) {
@@ -287,10 +307,7 @@ int aio_front_modify(aio_front_t* f, int fd, uint32_t key, unsigned interest,
     drop_gone(f, (uint32_t)slot, 0);
     err = -EBADF;
   } else {
-    f->regs[slot].key = key;
-    f->regs[slot].interest = interest;
-    f->regs[slot].mode = mode & ~AIO_REG_OWNED;
-    f->regs[slot].owned = (mode & AIO_REG_OWNED) != 0;
+    set_reg(&f->regs[slot], key, interest, mode);
     err = aio_poller_modify(f->poller, fd, slot_key(f, (uint32_t)slot),
                             interest, mech_mode(f, mode));
   }
@@ -325,7 +342,6 @@ int aio_front_verify(aio_front_t* f, const int32_t* fds, aio_event_t* events,
   int i, slot, found = 0;
   pthread_mutex_lock(&f->lock);
   for (i = 0; i < n; i++) {
-    front_reg_t* r;
     if (fds[i] < 0)
       continue;
     if ((slot = slot_of(f, fds[i])) < 0 || f->regs[slot].key != events[i].key) {
@@ -335,14 +351,9 @@ int aio_front_verify(aio_front_t* f, const int32_t* fds, aio_event_t* events,
       found++;
       continue;
     }
-    if (f->regs[slot].owned)
-      continue;
-    r = &f->regs[slot];
-    if (r->mode == AIO_MODE_LEVEL && (f->caps & AIO_CAP_LEVEL_REARMED)
-            /* the re-arm the waiter left to the delivery, and the check */
-            ? aio_poller_modify(f->poller, r->fd, slot_key(f, (uint32_t)slot),
-                                r->interest, AIO_MODE_LEVEL) == 0
-            : still_there(r))
+    /* The re-arm the waiter left to the delivery (epoll level), or the
+     * file check. */
+    if (holds(f, (uint32_t)slot))
       continue;
     events[i].flags = AIO_GONE | AIO_ERROR;
     drop_gone(f, (uint32_t)slot, 0);
@@ -409,27 +420,16 @@ static int take_gone(aio_front_t* f, aio_event_t* events, int capacity) {
  * deleted since (or never reused) is dropped; one whose fd no longer names
  * the file registered is the registration's last (AIO_GONE). The count. */
 static int translate(aio_front_t* f, aio_event_t* events, int n, int checked) {
-  int i, out = 0, ok;
+  int i, out = 0;
   pthread_mutex_lock(&f->lock);
   for (i = 0; i < n; i++) {
     uint32_t slot = events[i].key & SLOT_MASK;
-    front_reg_t* r;
     if (slot >= f->nregs || !f->regs[slot].used ||
         events[i].key != slot_key(f, slot))
       continue;
-    r = &f->regs[slot];
-    events[out].key = r->key; /* events[i].key is the slot's, as checked */
-    if (r->owned || !checked)
-      ok = 1; /* the library closes it itself / aio_front_verify() will */
-    else if (r->mode == AIO_MODE_LEVEL && (f->caps & AIO_CAP_LEVEL_REARMED))
-      /* The re-arm is the check: epoll finds the registration by the (fd,
-       * file) pair, so it fails (ENOENT, EBADF) once the number names
-       * another file or none. */
-      ok = aio_poller_modify(f->poller, r->fd, slot_key(f, slot), r->interest,
-                             AIO_MODE_LEVEL) == 0;
-    else
-      ok = still_there(r);
-    if (ok) {
+    events[out].key = f->regs[slot].key; /* events[i].key is the slot's */
+    /* Unchecked: aio_front_verify() does it on the thread that delivers. */
+    if (!checked || holds(f, slot)) {
       events[out].flags = events[i].flags;
     } else {
       /* The kernel reported the old file (epoll: still open elsewhere), or

@@ -191,31 +191,48 @@ static napi_value js_delete(napi_env env, napi_callback_info info) {
   return aio_undefined(env);
 }
 
+/* Arguments first.. of recheck and verify: an Int32Array of fds, the
+ * Uint32Array batch, and n, no more than either holds. 0 after throwing. */
+static int batch_args(napi_env env, aio_args_t* a, size_t first, int32_t** fds,
+                      aio_event_t** events, int* n) {
+  napi_typedarray_type type;
+  size_t nfds, nev;
+  void *pf, *pe;
+  int64_t count;
+  if (a->argc < first + 3 ||
+      napi_get_typedarray_info(env, a->argv[first], &type, &nfds, &pf, NULL,
+                               NULL) != napi_ok ||
+      type != napi_int32_array) {
+    aio_throw_type(env, "fds");
+    return 0;
+  }
+  if (napi_get_typedarray_info(env, a->argv[first + 1], &type, &nev, &pe, NULL,
+                               NULL) != napi_ok ||
+      type != napi_uint32_array) {
+    aio_throw_type(env, "batch");
+    return 0;
+  }
+  if (!aio_int_arg(a, first + 2, "n", 0,
+                   (int64_t)(nfds < nev / 2 ? nfds : nev / 2), &count))
+    return 0;
+  *fds = (int32_t*)pf;
+  *events = (aio_event_t*)pe;
+  *n = (int)count;
+  return 1;
+}
+
 /* verify(handle, Int32Array fds, Uint32Array batch, n) -> how many entries
  * of a batch taken ahead of its delivery became gone (aio_front_verify). */
 static napi_value js_verify(napi_env env, napi_callback_info info) {
   aio_args_t a;
   aio_front_t* f;
-  napi_typedarray_type type;
-  size_t nfds, nev;
-  void *fds, *events;
-  int64_t n;
-  if (!aio_args(env, info, &a) || (f = poller_arg(&a, NULL)) == NULL)
+  int32_t* fds;
+  aio_event_t* events;
+  int n;
+  if (!aio_args(env, info, &a) || (f = poller_arg(&a, NULL)) == NULL ||
+      !batch_args(env, &a, 1, &fds, &events, &n))
     return NULL;
-  if (a.argc < 4 ||
-      napi_get_typedarray_info(env, a.argv[1], &type, &nfds, &fds, NULL,
-                               NULL) != napi_ok ||
-      type != napi_int32_array)
-    return aio_throw_type(env, "fds");
-  if (napi_get_typedarray_info(env, a.argv[2], &type, &nev, &events, NULL,
-                               NULL) != napi_ok ||
-      type != napi_uint32_array)
-    return aio_throw_type(env, "batch");
-  if (!aio_int_arg(&a, 3, "n", 0, (int64_t)(nfds < nev / 2 ? nfds : nev / 2),
-                   &n))
-    return NULL;
-  return aio_int(env, aio_front_verify(f, (const int32_t*)fds,
-                                       (aio_event_t*)events, (int)n));
+  return aio_int(env, aio_front_verify(f, fds, events, n));
 }
 
 /* sweep(handle) -> how many registrations were found gone (see
@@ -476,26 +493,12 @@ static napi_value js_fd_readiness(napi_env env, napi_callback_info info) {
  * writable bits of batch entries whose fd is no longer ready (see fd.c). */
 static napi_value js_recheck(napi_env env, napi_callback_info info) {
   aio_args_t a;
-  napi_typedarray_type type;
-  size_t nfds, nev;
-  void *fds, *events;
-  int64_t n;
-  int err;
-  if (!aio_args(env, info, &a))
+  int32_t* fds;
+  aio_event_t* events;
+  int n, err;
+  if (!aio_args(env, info, &a) || !batch_args(env, &a, 0, &fds, &events, &n))
     return NULL;
-  if (a.argc < 3 ||
-      napi_get_typedarray_info(env, a.argv[0], &type, &nfds, &fds, NULL,
-                               NULL) != napi_ok ||
-      type != napi_int32_array)
-    return aio_throw_type(env, "fds");
-  if (napi_get_typedarray_info(env, a.argv[1], &type, &nev, &events, NULL,
-                               NULL) != napi_ok ||
-      type != napi_uint32_array)
-    return aio_throw_type(env, "batch");
-  if (!aio_int_arg(&a, 2, "n", 0, (int64_t)(nfds < nev / 2 ? nfds : nev / 2),
-                   &n))
-    return NULL;
-  err = aio_fd_recheck((const int32_t*)fds, (aio_event_t*)events, (int)n);
+  err = aio_fd_recheck(fds, events, n);
   if (err < 0)
     return aio_throw_errno(env, err, "poll");
   return aio_undefined(env);

@@ -562,33 +562,30 @@ export class ReactorCore {
     const keys = this.#keys;
     const all = captured || this.#queuedEvents;
     if (n <= 0 || (!all && !this.#side)) return; // every event taken on this thread, fresh
-    // First the file: an fd closed and its number reused since the batch
-    // was taken (the front checked it then) makes the entry its
-    // registration's last, gone, rather than the new file's readiness.
+    // The file first (an fd closed and its number reused since the batch was
+    // taken makes the entry its registration's last, gone, not the new
+    // file's readiness: aio_front_verify on the poller it came from), then
+    // the readiness (one poll() for the batch).
     const main = this.#verifyFds;
     const side = this.#verifySideFds;
     let anyMain = false;
     let anySide = false;
-    for (let i = 0; i < n; i++) {
-      const key = batch[2 * i]!;
-      const slot = key & SLOT_MASK;
-      const live = keys[slot] === key && (all || this.#onSide[slot]) && this.#owned[slot] !== true;
-      const onSide = this.#onSide[slot] === true;
-      main[i] = live && !onSide ? this.#slotFds[slot]! : -1;
-      side[i] = live && onSide ? this.#slotFds[slot]! : -1;
-      anyMain ||= main[i]! >= 0;
-      anySide ||= side[i]! >= 0;
-    }
-    if (anyMain) this.#native.verify(this.#pollerHandle, main, batch, n);
-    if (anySide && this.#sideHandle) this.#native.verify(this.#sideHandle, side, batch, n);
     let any = false;
     for (let i = 0; i < n; i++) {
       const key = batch[2 * i]!;
       const slot = key & SLOT_MASK;
-      const fd = keys[slot] === key && (all || this.#onSide[slot]) ? this.#recheckFds[slot]! : -1;
-      fds[i] = fd;
-      any ||= fd >= 0;
+      const live = keys[slot] === key && (all || this.#onSide[slot] === true);
+      const verify = live && this.#owned[slot] !== true ? this.#slotFds[slot]! : -1;
+      const onSide = this.#onSide[slot] === true;
+      main[i] = onSide ? -1 : verify;
+      side[i] = onSide ? verify : -1;
+      fds[i] = live ? this.#recheckFds[slot]! : -1;
+      anyMain ||= main[i]! >= 0;
+      anySide ||= side[i]! >= 0;
+      any ||= fds[i]! >= 0;
     }
+    if (anyMain) this.#native.verify(this.#pollerHandle, main, batch, n);
+    if (anySide && this.#sideHandle) this.#native.verify(this.#sideHandle, side, batch, n);
     if (any) this.#native.recheck(fds, batch, n);
   }
 

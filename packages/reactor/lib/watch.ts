@@ -32,8 +32,8 @@ interface Port {
   retain(): void;
   release(): void;
   own(fd: number, owned: boolean): void;
-  /** [st_dev, st_ino, regular file]: tells a reused fd number from the file it named */
-  identity(fd: number): [number, number, boolean];
+  /** A regular file (procfs/sysfs): registered without the poll() recheck. */
+  isRegular(fd: number): boolean;
   closeFd(fd: number): void;
 }
 let port: Port | null = null;
@@ -59,10 +59,7 @@ function reactorPort(): Port {
     retain: () => core.retain(),
     release: () => core.release(),
     own: (fd, owned) => core.own(fd, owned),
-    identity: (fd) => {
-      const [dev, ino, , regular] = backendModule().native.fdStat(fd);
-      return [dev, ino, regular];
-    },
+    isRegular: (fd) => backendModule().native.fdStat(fd)[3],
     closeFd: (fd) => backendModule().close(fd),
   };
   return port;
@@ -210,7 +207,7 @@ class FdWatcher implements Watcher, Source {
     if ((interest & FLAG_PRIORITY) !== 0 && !p.caps.priority) {
       throw codedError('ENOTSUP', `ENOTSUP: the ${p.caps.backend} backend cannot watch priority data here`);
     }
-    this.#regular = p.identity(fd)[2];
+    this.#regular = p.isRegular(fd);
     refuseUnpollable(fd, backendModule().native.fdKind(fd), true);
     this.fd = fd;
     this.mode = mode;
